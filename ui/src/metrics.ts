@@ -1,0 +1,52 @@
+// Just enough of the Prometheus text format to summarise /metrics on the health page: families
+// with their type and samples. Histograms are reduced to count and mean from _count and _sum.
+
+export interface Sample { name: string; labels: Record<string, string>; value: number }
+export interface Family { name: string; type: string; help: string; samples: Sample[] }
+
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+const SUFFIXES = ['_bucket', '_count', '_sum', '_total', '_created'];
+
+export function parseMetrics(text: string): Family[] {
+  const families = new Map<string, Family>();
+  const family = (name: string) => {
+    let f = families.get(name);
+    if (!f) families.set(name, (f = { name, type: 'untyped', help: '', samples: [] }));
+    return f;
+  };
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (!t) continue;
+    if (t.startsWith('#')) {
+      const m = /^#\s+(TYPE|HELP)\s+(\S+)\s*(.*)$/.exec(t);
+      if (m) family(m[2])[m[1] === 'TYPE' ? 'type' : 'help'] = m[3];
+      continue;
+    }
+    const m = SAMPLE.exec(t);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]] = l[2].replace(/\\(.)/g, '$1');
+    family(baseName(m[1], families)).samples.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return [...families.values()].filter((f) => f.samples.length > 0);
+}
+
+function baseName(sample: string, known: Map<string, Family>): string {
+  if (known.has(sample)) return sample;
+  for (const s of SUFFIXES) if (sample.endsWith(s) && known.has(sample.slice(0, -s.length))) return sample.slice(0, -s.length);
+  return sample;
+}
+
+export interface Summary { name: string; type: string; help: string; series: number; value: number; mean?: number }
+
+export function summarise(f: Family): Summary {
+  const isHist = f.type === 'histogram' || f.type === 'summary';
+  const pick = (suffix: string) => f.samples.filter((s) => s.name.endsWith(suffix)).reduce((a, s) => a + s.value, 0);
+  if (isHist) {
+    const count = pick('_count');
+    const sum = pick('_sum');
+    return { name: f.name, type: f.type, help: f.help, series: f.samples.filter((s) => s.name.endsWith('_count')).length, value: count, mean: count ? sum / count : undefined };
+  }
+  return { name: f.name, type: f.type, help: f.help, series: f.samples.length, value: f.samples.reduce((a, s) => a + (Number.isFinite(s.value) ? s.value : 0), 0) };
+}

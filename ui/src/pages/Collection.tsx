@@ -1,0 +1,92 @@
+import { api, path } from '../api';
+import { ConfirmButton } from '../components/Confirm';
+import { ErrorBox } from '../components/ErrorBox';
+import { useLoad } from '../hooks';
+import { href, TABS, type Tab } from '../router';
+import { collectionId, type Collection as CollectionT, type ModelInfo } from '../types';
+import { Enroll } from './Enroll';
+import { Faces } from './Faces';
+import { Search } from './Search';
+import { Settings } from './Settings';
+
+const TAB_LABELS: Record<Tab, string> = { faces: 'Faces', enroll: 'Enroll', search: 'Identify / verify', settings: 'Settings' };
+
+export interface CollectionProps {
+  collection: CollectionT;
+  id: string;
+  /** The threshold searches use when none is given: the collection's, else the model's default. */
+  matchThreshold: number | undefined;
+  onChanged: () => void;
+}
+
+export function Collection({ id, tab }: { id: string; tab: Tab }) {
+  const col = useLoad(() => api.get<CollectionT>(path`/collections/${id}`), [id]);
+  const models = useLoad(() => api.get<ModelInfo>('/models').catch(() => undefined), []);
+  if (col.error) {
+    return (
+      <main>
+        <p>
+          <a href={href.collections()}>‹ Collections</a>
+        </p>
+        <ErrorBox error={col.error} />
+      </main>
+    );
+  }
+  const c = col.data;
+  const props: CollectionProps | undefined = c && {
+    collection: c,
+    id: collectionId(c) || id,
+    matchThreshold: c.settings?.match_threshold ?? modelThreshold(models.data),
+    onChanged: col.reload,
+  };
+  return (
+    <main>
+      <p class="crumbs">
+        <a href={href.collections()}>‹ Collections</a>
+      </p>
+      <div class="page-head">
+        <div>
+          <h2 data-testid="collection-title">{c?.name ?? '…'}</h2>
+          <small class="muted">
+            {id}
+            {c?.model_version ? ` · model ${c.model_version}` : ''}
+          </small>
+        </div>
+        <div class="row">
+          <span class="count big" data-testid="collection-face-count">
+            {c?.face_count ?? '…'} faces
+          </span>
+          {c && (
+            <ConfirmButton
+              label="Delete collection"
+              title={`Delete “${c.name}”?`}
+              body={`This deletes the collection and all ${c.face_count ?? ''} faces in it, with their embeddings and crops. It cannot be undone.`}
+              testId="delete-collection"
+              onConfirm={async () => {
+                await api.del(path`/collections/${id}`);
+                location.hash = href.collections();
+              }}
+            />
+          )}
+        </div>
+      </div>
+      <nav class="tabs" role="tablist">
+        {TABS.map((t) => (
+          <a role="tab" aria-selected={t === tab} class={t === tab ? 'active' : ''} href={href.collection(id, t)} key={t} data-testid={`tab-${t}`}>
+            {TAB_LABELS[t]}
+          </a>
+        ))}
+      </nav>
+      {props && tab === 'faces' && <Faces {...props} />}
+      {props && tab === 'enroll' && <Enroll {...props} />}
+      {props && tab === 'search' && <Search {...props} />}
+      {props && tab === 'settings' && <Settings {...props} />}
+    </main>
+  );
+}
+
+function modelThreshold(m: ModelInfo | undefined): number | undefined {
+  if (!m) return undefined;
+  const direct = m.default_threshold ?? m.match_threshold;
+  return typeof direct === 'number' ? direct : undefined;
+}
