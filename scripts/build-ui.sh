@@ -2,17 +2,19 @@
 # Builds the dashboard (ui/) into static files that the service serves at /ui:
 #   ui/ --(npm ci, tsc --noEmit, vite build)--> src/Visage.Server/wwwroot/ui/
 # Does nothing when the output is newer than every source. Nothing is fetched at run time: the
-# npm packages are only build tools and bundled code. --force rebuilds anyway.
+# npm packages are only build tools and bundled code. --force rebuilds anyway; --quiet says nothing
+# when there is nothing to do (for ./visage, which calls it on every start).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 UI="$ROOT/ui"
 OUT="$ROOT/src/Visage.Server/wwwroot/ui"
 STAMP="$OUT/index.html"
-FORCE=0
+FORCE=0; QUIET=0
 for a in "$@"; do
   case "$a" in
     --force) FORCE=1 ;;
-    *) echo "usage: scripts/build-ui.sh [--force]" >&2; exit 2 ;;
+    --quiet) QUIET=1 ;;
+    *) echo "usage: scripts/build-ui.sh [--force] [--quiet]" >&2; exit 2 ;;
   esac
 done
 say() { echo "build-ui: $*" >&2; }
@@ -22,7 +24,7 @@ sources_changed() {
   [ -n "$(find "$UI" -path "$UI/node_modules" -prune -o -type f -newer "$STAMP" -print -quit)" ]
 }
 if [ "$FORCE" = 0 ] && ! sources_changed; then
-  say "up to date ($OUT)"
+  [ "$QUIET" = 1 ] || say "up to date (${OUT#"$ROOT/"})"
   exit 0
 fi
 

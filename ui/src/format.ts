@@ -7,5 +7,5 @@ export const shortId = (id: string) => (id.length > 14 ? `${id.slice(0, 9)}…${
 /** "George_Clooney_0001.jpg" -> "George_Clooney": LFW-style names carry the person before the number. */
 export function externalIdFromFileName(name: string): string {
   const stem = name.replace(/\.[^.]+$/, '');
-  return stem.replace(/[_\- ]\d+$/, '') || stem;
+  return stem.replace(/[_\- ]?\d+$/, '') || stem;
 }

@@ -38,7 +38,7 @@ function baseName(sample: string, known: Map<string, Family>): string {
   return sample;
 }
 
-export interface Summary { name: string; type: string; help: string; series: number; value: number; mean?: number }
+export interface Summary { name: string; type: string; help: string; series: number; value: number; mean?: number; errors5xx?: number }
 
 export function summarise(f: Family): Summary {
   const isHist = f.type === 'histogram' || f.type === 'summary';
@@ -48,5 +48,12 @@ export function summarise(f: Family): Summary {
     const sum = pick('_sum');
     return { name: f.name, type: f.type, help: f.help, series: f.samples.filter((s) => s.name.endsWith('_count')).length, value: count, mean: count ? sum / count : undefined };
   }
-  return { name: f.name, type: f.type, help: f.help, series: f.samples.length, value: f.samples.reduce((a, s) => a + (Number.isFinite(s.value) ? s.value : 0), 0) };
+  let value = 0;
+  let errors5xx: number | undefined;
+  for (const s of f.samples) {
+    if (!Number.isFinite(s.value)) continue;
+    value += s.value;
+    if (s.labels.status !== undefined) errors5xx = (errors5xx ?? 0) + (s.labels.status.startsWith('5') ? s.value : 0);
+  }
+  return { name: f.name, type: f.type, help: f.help, series: f.samples.length, value, errors5xx };
 }

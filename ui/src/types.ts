@@ -20,7 +20,10 @@ export interface Collection {
   face_count?: number;
   model_version?: string;
   settings?: CollectionSettings;
+  /** What the service applies when a threshold setting is unset (the model's calibrated defaults). */
+  effective_thresholds?: { identify: number; verify: number; auto_enroll: number; liveness: number };
   created_at?: string;
+  updated_at?: string;
 }
 
 export interface Page<T> {
@@ -61,7 +64,7 @@ export interface Match { face_id: string; external_id: string; similarity: numbe
 export interface IdentifyResult {
   query_face?: QueryFace;
   matches: Match[];
-  threshold?: number;
+  faces_detected?: number;
   auto_enrolled?: { face_id: string; reference_id: string } | null;
 }
 
@@ -77,9 +80,9 @@ export interface VerifyResult {
 export interface ModelInfo {
   model_version?: string;
   embedding_size?: number;
-  default_threshold?: number;
-  match_threshold?: number;
-  thresholds?: Record<string, number> | Array<{ far: number | string; threshold: number }>;
+  default_identify_threshold?: number;
+  default_verify_threshold?: number;
+  thresholds?: Array<{ far: number; threshold: number }>;
   [k: string]: unknown;
 }
 

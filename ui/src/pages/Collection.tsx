@@ -3,7 +3,7 @@ import { ConfirmButton } from '../components/Confirm';
 import { ErrorBox } from '../components/ErrorBox';
 import { useLoad } from '../hooks';
 import { href, TABS, type Tab } from '../router';
-import { collectionId, type Collection as CollectionT, type ModelInfo } from '../types';
+import { collectionId, type Collection as CollectionT } from '../types';
 import { Enroll } from './Enroll';
 import { Faces } from './Faces';
 import { Search } from './Search';
@@ -14,14 +14,13 @@ const TAB_LABELS: Record<Tab, string> = { faces: 'Faces', enroll: 'Enroll', sear
 export interface CollectionProps {
   collection: CollectionT;
   id: string;
-  /** The threshold searches use when none is given: the collection's, else the model's default. */
+  /** The threshold identify uses when none is given: the collection's, else the model's 1:N default. */
   matchThreshold: number | undefined;
   onChanged: () => void;
 }
 
 export function Collection({ id, tab }: { id: string; tab: Tab }) {
   const col = useLoad(() => api.get<CollectionT>(path`/collections/${id}`), [id]);
-  const models = useLoad(() => api.get<ModelInfo>('/models').catch(() => undefined), []);
   if (col.error) {
     return (
       <main>
@@ -36,7 +35,7 @@ export function Collection({ id, tab }: { id: string; tab: Tab }) {
   const props: CollectionProps | undefined = c && {
     collection: c,
     id: collectionId(c) || id,
-    matchThreshold: c.settings?.match_threshold ?? modelThreshold(models.data),
+    matchThreshold: c.effective_thresholds?.identify ?? c.settings?.match_threshold ?? undefined,
     onChanged: col.reload,
   };
   return (
@@ -83,10 +82,4 @@ export function Collection({ id, tab }: { id: string; tab: Tab }) {
       {props && tab === 'settings' && <Settings {...props} />}
     </main>
   );
-}
-
-function modelThreshold(m: ModelInfo | undefined): number | undefined {
-  if (!m) return undefined;
-  const direct = m.default_threshold ?? m.match_threshold;
-  return typeof direct === 'number' ? direct : undefined;
 }

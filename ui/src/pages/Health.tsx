@@ -76,6 +76,7 @@ function ProbeCard({ probe: p }: { probe: Probe }) {
 // Metric names are the service's choice; these patterns find the usual ones without hard-coding them.
 const FIGURES: { label: string; find: (s: Summary[]) => Summary | undefined; show: (s: Summary) => string }[] = [
   { label: 'requests served', find: (s) => s.find((m) => /request/.test(m.name) && (m.type === 'counter' || /_total$/.test(m.name))) ?? s.find((m) => /request.*(duration|latency|seconds)/.test(m.name)), show: (m) => fmt(m.value) },
+  { label: 'server errors (5xx)', find: (s) => s.find((m) => m.errors5xx !== undefined), show: (m) => fmt(m.errors5xx ?? 0) },
   { label: 'mean request latency', find: (s) => s.find((m) => /request.*(duration|latency|seconds)/.test(m.name) && m.mean != null), show: (m) => ms(m) },
   { label: 'mean pipeline stage latency', find: (s) => s.find((m) => /(stage|pipeline|engine)/.test(m.name) && m.mean != null), show: (m) => ms(m) },
   { label: 'faces stored', find: (s) => s.find((m) => /faces?/.test(m.name) && m.type === 'gauge'), show: (m) => fmt(m.value) },

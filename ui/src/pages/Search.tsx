@@ -53,7 +53,7 @@ export function Search({ id, matchThreshold }: CollectionProps) {
     }
   };
 
-  const shownThreshold = identified?.threshold ?? (threshold.trim() ? Number(threshold) : matchThreshold);
+  const shownThreshold = threshold.trim() ? Number(threshold) : matchThreshold;
   return (
     <section class="search">
       <div class="segmented" role="radiogroup">

@@ -1,18 +1,27 @@
 import { useState } from 'preact/hooks';
 import { api, path } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
-import type { CollectionSettings } from '../types';
+import { score } from '../format';
+import type { Collection, CollectionSettings } from '../types';
 import type { CollectionProps } from './Collection';
 
-type Field = { key: keyof CollectionSettings; label: string; kind: 'number' | 'bool' | 'int'; hint: string };
+type Effective = NonNullable<Collection['effective_thresholds']>;
+type Field = {
+  key: keyof CollectionSettings;
+  label: string;
+  kind: 'number' | 'bool' | 'int';
+  hint: string;
+  /** What applies while the setting is unset, so the user sees the value before overriding it. */
+  effective?: (e: Effective) => string;
+};
 
 const FIELDS: Field[] = [
-  { key: 'match_threshold', label: 'match threshold', kind: 'number', hint: 'similarity needed to call two faces the same person' },
+  { key: 'match_threshold', label: 'match threshold', kind: 'number', hint: 'similarity needed to call two faces the same person', effective: (e) => `identify ${score(e.identify)} · verify ${score(e.verify)}` },
   { key: 'check_liveness', label: 'check liveness', kind: 'bool', hint: 'reject photos of photos and screens' },
-  { key: 'liveness_threshold', label: 'liveness threshold', kind: 'number', hint: 'liveness score needed to pass' },
+  { key: 'liveness_threshold', label: 'liveness threshold', kind: 'number', hint: 'liveness score needed to pass', effective: (e) => score(e.liveness) },
   { key: 'quality_threshold', label: 'quality threshold', kind: 'number', hint: 'quality score needed to enroll' },
   { key: 'auto_enroll', label: 'auto-enroll', kind: 'bool', hint: 'keep confident search photos as extra references' },
-  { key: 'auto_enroll_threshold', label: 'auto-enroll threshold', kind: 'number', hint: 'stricter than the match threshold' },
+  { key: 'auto_enroll_threshold', label: 'auto-enroll threshold', kind: 'number', hint: 'stricter than the match threshold', effective: (e) => score(e.auto_enroll) },
   { key: 'max_references_per_face', label: 'max references per face', kind: 'int', hint: 'oldest auto reference is replaced beyond it' },
   { key: 'store_face_crops', label: 'store face crops', kind: 'bool', hint: 'keep the aligned 112×112 crop (shown here, allows re-embedding)' },
 ];
@@ -78,7 +87,7 @@ export function Settings({ id, collection, onChanged }: CollectionProps) {
               step={f.kind === 'int' ? 1 : 0.001}
               value={values[f.key]}
               onInput={(e) => set(f.key, e.currentTarget.value)}
-              placeholder="default"
+              placeholder={f.effective && collection.effective_thresholds ? `default: ${f.effective(collection.effective_thresholds)}` : 'default'}
             />
           )}
           <small class="muted">{f.hint}</small>
