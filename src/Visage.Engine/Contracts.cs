@@ -45,6 +45,9 @@ public interface IImageDecoder
     ImageHeader ReadHeader(ReadOnlySpan<byte> data);
     /// <summary>Decodes to RGB with EXIF orientation applied, after checking the header's pixel count. Throws <see cref="ImageException"/>.</summary>
     RgbImage Decode(ReadOnlySpan<byte> data);
+    /// <summary>Like <see cref="Decode(ReadOnlySpan{byte})"/>, but may return a smaller image whose longer side is still
+    /// at least <paramref name="maxSide"/> when the format can downscale cheaply while decoding (JPEG).</summary>
+    RgbImage Decode(ReadOnlySpan<byte> data, int maxSide) => Decode(data);
 }
 
 public readonly record struct PointF(float X, float Y);

@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+
+namespace Visage.Engine.Imaging;
+
+/// <summary>The TurboJPEG 2.x API of libjpeg-turbo (Debian libturbojpeg0). The only code that touches its pointers.
+/// TurboJPEG handles are not thread-safe, so each call rents one from a pool.</summary>
+internal static unsafe class TurboJpeg
+{
+    const int PixelFormatRgb = 0;        // TJPF_RGB
+    const int Subsample444 = 0, Subsample420 = 2;
+    const int FlagLimitScans = 32768;    // TJFLAG_LIMITSCANS: refuse progressive files with >500 scans (CPU bombs)
+    const int ErrorWarning = 0;          // TJERR_WARNING
+    const int ColorspaceCmyk = 3, ColorspaceYcck = 4;
+
+    sealed class Api
+    {
+        public readonly delegate* unmanaged<nint> InitDecompress, InitCompress;
+        public readonly delegate* unmanaged<nint, byte*, CULong, int*, int*, int*, int*, int> DecompressHeader3;
+        public readonly delegate* unmanaged<nint, byte*, CULong, byte*, int, int, int, int, int, int> Decompress2;
+        public readonly delegate* unmanaged<nint, byte*, int, int, int, int, byte**, CULong*, int, int, int, int> Compress2;
+        public readonly delegate* unmanaged<nint, byte*> GetErrorStr2;
+        public readonly delegate* unmanaged<nint, int> GetErrorCode, Destroy;
+        public readonly delegate* unmanaged<byte*, void> Free;
+        public readonly ConcurrentBag<nint> Decompressors = [], Compressors = [];
+
+        public Api()
+        {
+            var lib = NativeLibraries.Load("libturbojpeg.so.0", "libturbojpeg0");
+            InitDecompress = (delegate* unmanaged<nint>)lib.Export("tjInitDecompress");
+            InitCompress = (delegate* unmanaged<nint>)lib.Export("tjInitCompress");
+            DecompressHeader3 = (delegate* unmanaged<nint, byte*, CULong, int*, int*, int*, int*, int>)lib.Export("tjDecompressHeader3");
+            Decompress2 = (delegate* unmanaged<nint, byte*, CULong, byte*, int, int, int, int, int, int>)lib.Export("tjDecompress2");
+            Compress2 = (delegate* unmanaged<nint, byte*, int, int, int, int, byte**, CULong*, int, int, int, int>)lib.Export("tjCompress2");
+            GetErrorStr2 = (delegate* unmanaged<nint, byte*>)lib.Export("tjGetErrorStr2");
+            GetErrorCode = (delegate* unmanaged<nint, int>)lib.Export("tjGetErrorCode");
+            Destroy = (delegate* unmanaged<nint, int>)lib.Export("tjDestroy");
+            Free = (delegate* unmanaged<byte*, void>)lib.Export("tjFree");
+        }
+    }
+
+    static Api Native => Loaded<Api>.Api;
+
+    /// <summary>Decodes to tightly packed RGB of exactly <paramref name="width"/> x <paramref name="height"/>, which must be
+    /// the file's size or one of its power-of-two downscales (see <see cref="ScaledSize"/>).</summary>
+    public static void DecodeRgb(ReadOnlySpan<byte> jpeg, int width, int height, Span<byte> rgb)
+    {
+        var n = Native;
+        var handle = Rent(n.Decompressors, n.InitDecompress);
+        bool healthy = false;
+        try
+        {
+            fixed (byte* src = jpeg)
+            fixed (byte* dst = rgb)
+            {
+                int w, h, subsampling, colorspace;
+                if (n.DecompressHeader3(handle, src, new CULong((nuint)jpeg.Length), &w, &h, &subsampling, &colorspace) != 0)
+                    throw Failure(n, handle, jpeg.Length);
+                if (colorspace is ColorspaceCmyk or ColorspaceYcck)
+                    throw new ImageException(ImageErrorKind.Unsupported, "CMYK JPEG images are not supported; save the photo as RGB");
+                if (n.Decompress2(handle, src, new CULong((nuint)jpeg.Length), dst, width, width * 3, height, PixelFormatRgb, FlagLimitScans) != 0
+                    && !IsBenignWarning(n, handle))
+                    throw Failure(n, handle, jpeg.Length);
+            }
+            healthy = true;
+        }
+        finally
+        {
+            // A handle that has just failed goes back to the library rather than to the next caller.
+            if (healthy) n.Decompressors.Add(handle); else n.Destroy(handle);
+        }
+    }
+
+    /// <summary>The output size TurboJPEG produces at scale 1/<paramref name="denominator"/> (TJSCALED rounds up).</summary>
+    public static (int Width, int Height) ScaledSize(int width, int height, int denominator) =>
+        ((width + denominator - 1) / denominator, (height + denominator - 1) / denominator);
+
+    public static byte[] EncodeRgb(ReadOnlySpan<byte> rgb, int width, int height, int quality, bool subsampleChroma)
+    {
+        var n = Native;
+        var handle = Rent(n.Compressors, n.InitCompress);
+        bool healthy = false;
+        byte* jpeg = null;
+        try
+        {
+            var size = new CULong(0);
+            fixed (byte* src = rgb)
+                if (n.Compress2(handle, src, width, width * 3, height, PixelFormatRgb, &jpeg, &size,
+                        subsampleChroma ? Subsample420 : Subsample444, quality, 0) != 0)
+                    throw new InvalidOperationException("tjCompress2 failed: " + ErrorText(n, handle));
+            healthy = true;
+            return new ReadOnlySpan<byte>(jpeg, checked((int)size.Value)).ToArray();
+        }
+        finally
+        {
+            if (jpeg != null) n.Free(jpeg);
+            if (healthy) n.Compressors.Add(handle); else n.Destroy(handle);
+        }
+    }
+
+    static nint Rent(ConcurrentBag<nint> pool, delegate* unmanaged<nint> init)
+    {
+        if (pool.TryTake(out var handle)) return handle;
+        handle = init();
+        return handle != 0 ? handle : throw new OutOfMemoryException("TurboJPEG could not allocate a handle");
+    }
+
+    // Some encoders leave stray bytes between segments; libjpeg recovers exactly, so the pixels are good.
+    static bool IsBenignWarning(Api n, nint handle) =>
+        n.GetErrorCode(handle) == ErrorWarning && ErrorText(n, handle).Contains("extraneous bytes before marker", StringComparison.Ordinal);
+
+    static ImageException Failure(Api n, nint handle, int length)
+    {
+        var text = ErrorText(n, handle);
+        // libjpeg's memory source reports running out of data as "Premature end of JPEG file" (a warning: it pads
+        // the rest with grey) or "Premature end of input file"; both mean the upload was cut short.
+        var kind = text.Contains("Premature end", StringComparison.Ordinal) ? ImageErrorKind.Truncated : ImageErrorKind.Corrupt;
+        return new ImageException(kind, kind == ImageErrorKind.Truncated
+            ? $"JPEG data ends early after {length} bytes ({text})"
+            : $"JPEG data is corrupt ({text})");
+    }
+
+    static string ErrorText(Api n, nint handle) =>
+        Marshal.PtrToStringUTF8((nint)n.GetErrorStr2(handle)) ?? "unknown TurboJPEG error";
+}

@@ -1,0 +1,49 @@
+using System.Buffers.Binary;
+
+namespace Visage.Testing.Images;
+
+/// <summary>Broken and malicious variants of real image files.</summary>
+public static class HostileImages
+{
+    public static byte[] Truncated(byte[] data, int length) => data.AsSpan(0, length).ToArray();
+
+    /// <summary>A copy with <paramref name="flips"/> random bits inverted anywhere in the file.</summary>
+    public static byte[] BitFlipped(byte[] data, Random random, int flips)
+    {
+        var copy = (byte[])data.Clone();
+        for (int i = 0; i < flips; i++)
+            copy[random.Next(copy.Length)] ^= (byte)(1 << random.Next(8));
+        return copy;
+    }
+
+    /// <summary>The JPEG with its frame header (SOFn) declaring another size; the scan data is unchanged.</summary>
+    public static byte[] JpegDeclaring(byte[] jpeg, int width, int height)
+    {
+        var copy = (byte[])jpeg.Clone();
+        int pos = 2;
+        while (pos + 4 <= copy.Length && copy[pos] == 0xFF)
+        {
+            byte marker = copy[pos + 1];
+            int length = BinaryPrimitives.ReadUInt16BigEndian(copy.AsSpan(pos + 2));
+            if (marker is >= 0xC0 and <= 0xCF and not (0xC4 or 0xC8 or 0xCC))
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(copy.AsSpan(pos + 5), checked((ushort)height));
+                BinaryPrimitives.WriteUInt16BigEndian(copy.AsSpan(pos + 7), checked((ushort)width));
+                return copy;
+            }
+            pos += 2 + length;
+        }
+        throw new ArgumentException("no SOF marker found", nameof(jpeg));
+    }
+
+    /// <summary>The PNG with its IHDR declaring another size, CRC fixed so only the size is a lie.</summary>
+    public static byte[] PngDeclaring(byte[] png, uint width, uint height)
+    {
+        var copy = (byte[])png.Clone();
+        BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(16), width);
+        BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(20), height);
+        // The CRC covers the chunk type and data: bytes 12..29, stored big-endian at 29.
+        BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(29), PngCrc.Of(copy.AsSpan(12, 17)));
+        return copy;
+    }
+}
