@@ -1,0 +1,146 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+using Visage.Storage.Sql;
+
+namespace Visage.Storage.Sqlite;
+
+/// <summary>The embedded store: one file <c>visage.db</c> in the data directory, WAL so readers run beside the
+/// single writer, writes serialised in-process (a gate instead of SQLite's busy-retry sleeps), secure_delete so
+/// deleted biometric data is overwritten, and a WAL checkpoint after every delete so it does not linger there.</summary>
+public sealed class SqliteFaceStore : SqlFaceStore
+{
+    public const string FileName = "visage.db";
+    static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+
+    readonly string connectionString;
+    readonly SemaphoreSlim writeGate = new(1, 1);
+    readonly TimeSpan pollInterval;
+
+    public string DatabasePath { get; }
+    public override string Kind => "sqlite";
+    protected override string BlobType => "BLOB";
+    protected override string AutoKeyType => "INTEGER PRIMARY KEY AUTOINCREMENT";
+
+    /// <param name="dataDirectory">Created when missing.</param>
+    /// <param name="changePollInterval">How often <see cref="ListenAsync"/> looks for changes written by another
+    /// process on the same file (default 1 s).</param>
+    public SqliteFaceStore(string dataDirectory, TimeSpan? changePollInterval = null)
+    {
+        pollInterval = changePollInterval ?? TimeSpan.FromSeconds(1);
+        string dir = Path.GetFullPath(dataDirectory);
+        try { Directory.CreateDirectory(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreUnavailableException($"cannot create the data directory '{dir}': {e.Message}", e);
+        }
+        DatabasePath = Path.Combine(dir, FileName);
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            ForeignKeys = true,
+            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+        }.ToString();
+        try
+        {
+            using var connection = Open();
+            // WAL is a property of the file (persists), the rest are per connection (see Open).
+            Execute(connection, "PRAGMA journal_mode = WAL");
+            Execute(connection, "PRAGMA synchronous = NORMAL");
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e) ?? new StoreUnavailableException($"cannot open the SQLite database '{DatabasePath}': {e.Message}", e);
+        }
+    }
+
+    SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        Execute(connection, $"PRAGMA secure_delete = ON; PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}");
+        return connection;
+    }
+
+    static void Execute(SqliteConnection connection, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    // Opening a pooled SQLite connection is synchronous work of microseconds; there is no I/O to await.
+    protected override ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct) => ValueTask.FromResult<DbConnection>(Open());
+
+    protected override ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
+        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+
+    protected override async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
+    {
+        await writeGate.WaitAsync(ct);
+        try { return await base.WriteAsync(work, ct); }
+        finally { writeGate.Release(); }
+    }
+
+    protected override async Task AfterDeleteAsync(CancellationToken ct)
+    {
+        // secure_delete zeroes the pages in the database, but earlier page images stay in the WAL until it is
+        // checkpointed and truncated. Readers in flight may keep a checkpoint partial; the next delete retries.
+        await writeGate.WaitAsync(ct);
+        try
+        {
+            using var connection = Open();
+            Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+        catch (SqliteException e) when (Translate(e) is { } typed) { throw typed; }
+        finally { writeGate.Release(); }
+    }
+
+    /// <summary>Checkpoints the WAL into the database file and truncates it (tests, backups).</summary>
+    public Task CheckpointAsync(CancellationToken ct = default) => AfterDeleteAsync(ct);
+
+    protected override StoreException? Translate(Exception e)
+    {
+        if (e is StoreException) return null;
+        if (e is not SqliteException s) return null;
+        return s.SqliteErrorCode switch
+        {
+            19 when s.SqliteExtendedErrorCode == 787 =>
+                new StoreNotFoundException("the parent row (workspace, collection or face) does not exist", e),
+            19 when s.SqliteExtendedErrorCode is 1555 or 2067 => new StoreConflictException("a row with that id already exists", e),
+            8 => new StoreUnavailableException($"the SQLite database '{DatabasePath}' is read-only: check the data directory's permissions", e),
+            13 => new StoreUnavailableException($"the disk holding '{DatabasePath}' is full", e),
+            14 => new StoreUnavailableException($"cannot open the SQLite database '{DatabasePath}': check the data directory exists and is writable", e),
+            5 or 6 => new StoreUnavailableException($"the SQLite database '{DatabasePath}' stayed locked by another process for {BusyTimeout.TotalSeconds} s", e),
+            10 => new StoreUnavailableException($"I/O error on the SQLite database '{DatabasePath}': {s.Message}", e),
+            11 or 26 => new StoreUnavailableException($"'{DatabasePath}' is not a healthy SQLite database: {s.Message}", e),
+            _ => null,
+        };
+    }
+
+    /// <summary>SQLite has no server to push notifications: poll the change log, which also sees writes by
+    /// other processes sharing the file.</summary>
+    public override async IAsyncEnumerable<long> ListenAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        long last = await GetLatestChangeSeqAsync(ct);
+        using var timer = new PeriodicTimer(pollInterval);
+        while (await timer.WaitForNextTickAsync(ct))
+        {
+            long latest = await GetLatestChangeSeqAsync(ct);
+            if (latest == last) continue;
+            last = latest;
+            yield return latest;
+        }
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        // Close pooled handles so the file is released (and the WAL merged) when the store goes.
+        using (var connection = new SqliteConnection(connectionString)) SqliteConnection.ClearPool(connection);
+        writeGate.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
