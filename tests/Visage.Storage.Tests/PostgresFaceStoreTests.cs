@@ -60,6 +60,8 @@ public sealed class PostgresFaceStoreTests(PostgresServer server) : FaceStoreCon
         await Task.Delay(500);
         Assert.False(first.IsCompleted);
         Assert.Equal(0, await Store.GetLatestChangeSeqAsync());
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
     }
 
     [Fact]
