@@ -120,7 +120,7 @@ public sealed class KeyService(IFaceStore store, TimeProvider clock)
         return created.Key;
     }
 
-    async Task<string> DefaultWorkspaceAsync(CancellationToken ct)
+    public async Task<string> DefaultWorkspaceAsync(CancellationToken ct = default)
     {
         // The first key's workspace is the default one; a fresh store has none yet.
         var keys = await store.ListApiKeysAsync(null, ct);

@@ -115,3 +115,9 @@ public static class ImageErrors
         _ => new UnsupportedImageFormatException(e.Message),
     };
 }
+
+public sealed class StoreUnavailableApiException(string message)
+    : VisageApiException("STORE_UNAVAILABLE", HttpStatusCode.ServiceUnavailable, "The data store is unavailable: " + message);
+
+public sealed class ConflictException(string message)
+    : VisageApiException("CONFLICT", HttpStatusCode.Conflict, message);

@@ -10,20 +10,21 @@ namespace Visage.Service;
 public sealed class ModelThresholds
 {
     /// <summary>1:1 default (verify, compare): LFW-calibrated FAR ≈ 1e-3 point.</summary>
-    public float Verify { get; set; } = 0.33f;
+    public float Verify { get; set; } = Visage.Engine.Thresholds.Verify;
     /// <summary>1:N default (identify): stricter, because every enrolled face is another chance of a false match.</summary>
-    public float Identify { get; set; } = 0.51f;
+    public float Identify { get; set; } = Visage.Engine.Thresholds.Identify;
     /// <summary>Auto-enroll needs this much more than the match threshold when auto_enroll_threshold is unset.</summary>
     public float AutoEnrollMargin { get; set; } = 0.10f;
     /// <summary>P(live) below which a checked face is refused (engine recommendation: the real/spoof equal-error cut).</summary>
-    public float Liveness { get; set; } = 0.06f;
+    public float Liveness { get; set; } = new Visage.Engine.EngineOptions().LivenessThreshold;
     /// <summary>Thresholds for false-accept rates of 1e-3, 1e-4, 1e-5 (published by GET /models).</summary>
-    public float Far1e3 { get; set; } = 0.33f;
-    public float Far1e4 { get; set; } = 0.40f;
-    public float Far1e5 { get; set; } = 0.46f;
+    public float Far1e3 { get; set; } = Visage.Engine.Thresholds.Far1e3;
+    public float Far1e4 { get; set; } = Visage.Engine.Thresholds.Far1e4;
+    public float Far1e5 { get; set; } = Visage.Engine.Thresholds.Far1e5;
     /// <summary>Where the figures come from, shown by GET /models.</summary>
     public string Source { get; set; } =
-        "LFW 6,000 pairs, 10-fold (FACE-ENGINE.md): FAR 1e-3 near 0.33; 1e-4/1e-5 extrapolated from the impostor tail; 1:N 0.51 from a 5,000-face gallery (~1% false alarms)";
+        "LFW View 2, 6,000 pairs (FACE-ENGINE.md, docs/notes/engine.md): FAR 1e-3 measured near 0.33; 1e-4 and 1e-5 extrapolated from the impostor tail; "
+        + "the 1:N default from a ~5,000-face gallery (about 1% of unknown people falsely matched).";
 }
 
 /// <summary>A collection's settings as stored. Null thresholds mean "the model's default", resolved at use

@@ -23,7 +23,11 @@ public sealed record FaceView(string FaceId, string ExternalId, string Collectio
 
 public sealed record PageView<T>(IReadOnlyList<T> Items, int Page, int PageSize, long Total, int TotalPages);
 
-public sealed record DeletedView(string? FaceId = null, string? CollectionId = null, string? ReferenceId = null, bool Deleted = true);
+public sealed record DeletedView(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FaceId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CollectionId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReferenceId = null,
+    bool Deleted = true);
 
 public sealed record QueryFace(BoundingBox BoundingBox, float QualityScore, float? LivenessScore);
 

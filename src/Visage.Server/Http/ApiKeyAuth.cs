@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Http.Features;
+using Visage.Service;
+
+namespace Visage.Server.Http;
+
+public static class CallerContext
+{
+    const string Key = "visage.caller";
+    /// <summary>The authenticated caller of an endpoint marked <see cref="RequireApiKey"/>.</summary>
+    public static Caller Caller(this HttpContext http) =>
+        http.Items[Key] as Caller ?? throw new ApiKeyRequiredException();
+    internal static void Set(HttpContext http, Caller caller) => http.Items[Key] = caller;
+}
+
+/// <summary>After routing, before the body is read: resolves X-API-Key (every request, so revocation is
+/// immediate), checks the endpoint's scope, and applies the endpoint's body limit.</summary>
+public sealed class ApiKeyAuthMiddleware(RequestDelegate next, KeyService keys)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        var endpoint = http.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<BodyLimit>() is { } limit
+            && http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = limit.Bytes;
+        if (endpoint?.Metadata.GetMetadata<RequireApiKey>() is { } auth)
+        {
+            if (http.Request.Query.ContainsKey("api_key") || http.Request.Query.ContainsKey("x-api-key"))
+                throw new ValidationFailedException("API keys are never accepted in URLs; send the X-API-Key header.");
+            var caller = await keys.AuthenticateAsync(http.Request.Headers["X-API-Key"].FirstOrDefault(), http.RequestAborted);
+            if (auth.Scope is { } scope) caller.Require(scope);
+            CallerContext.Set(http, caller);
+        }
+        await next(http);
+    }
+}
