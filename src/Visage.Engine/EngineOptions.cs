@@ -17,9 +17,9 @@ public sealed class EngineOptions
     /// <summary>Below this detector confidence a face gets LOW_CONFIDENCE.</summary>
     public float LowConfidenceThreshold { get; set; } = 0.8f;
     /// <summary>Variance of the Laplacian on the aligned 112×112 grey crop below which a face gets BLUR.</summary>
-    public float BlurThreshold { get; set; } = 60f;
+    public float BlurThreshold { get; set; } = 22f;
     /// <summary>Mean face luma (0..255) below which a face gets LOW_BRIGHTNESS.</summary>
-    public float BrightnessLow { get; set; } = 50f;
+    public float BrightnessLow { get; set; } = 35f;
     /// <summary>Mean face luma above which a face gets OVEREXPOSED.</summary>
     public float BrightnessHigh { get; set; } = 215f;
     /// <summary>Fraction of clipped (≥ 250) face pixels above which a face gets OVEREXPOSED.</summary>
@@ -27,15 +27,15 @@ public sealed class EngineOptions
     /// <summary>|yaw| in degrees above which a face gets EXTREME_POSE.</summary>
     public float MaxYaw { get; set; } = 45f;
     /// <summary>|pitch| in degrees above which a face gets EXTREME_POSE.</summary>
-    public float MaxPitch { get; set; } = 30f;
+    public float MaxPitch { get; set; } = 25f;
     /// <summary>|roll| in degrees above which a face gets EXTREME_POSE.</summary>
     public float MaxRoll { get; set; } = 45f;
     /// <summary>P(eyes open) below which a face gets EYES_CLOSED.</summary>
-    public float EyesOpenThreshold { get; set; } = 0.3f;
+    public float EyesOpenThreshold { get; set; } = 0.15f;
     /// <summary>Shorter side of the face box in pixels below which a face gets FACE_TOO_SMALL.</summary>
     public float MinFaceSize { get; set; } = 40f;
     /// <summary>Occlusion measure (0..1) above which a face gets OCCLUDED.</summary>
-    public float OcclusionThreshold { get; set; } = 0.5f;
+    public float OcclusionThreshold { get; set; } = 0.85f;
     /// <summary>P(live) at or above which a face with enough context is Live.</summary>
     public float LivenessThreshold { get; set; } = 0.05f;
     /// <summary>Fraction of the liveness model's 2.7× context window that must lie inside the image for a

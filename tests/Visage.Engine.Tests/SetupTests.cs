@@ -1,0 +1,37 @@
+using Visage.Engine.Imaging;
+
+namespace Visage.Engine.Tests;
+
+[Collection(EngineCollection.Name)] // after the shared engine exists, so the process-wide runtime is loaded
+public sealed class SetupTests(EngineFixture fx)
+{
+    [Fact]
+    public void Missing_model_files_raise_EngineSetupException_with_the_setup_hint()
+    {
+        var empty = Directory.CreateTempSubdirectory("visage-nomodels-");
+        try
+        {
+            var options = new EngineOptions { ModelsDirectory = empty.FullName };
+            var e = Assert.Throws<EngineSetupException>(() => new FaceEngine(options, new NativeImageDecoder(options)));
+            Assert.Contains("./visage setup", e.Message);
+            Assert.Contains("fr_detect", e.Message);
+        }
+        finally { empty.Delete(true); }
+    }
+
+    [Fact]
+    public void Missing_onnxruntime_library_raises_EngineSetupException_with_the_setup_hint()
+    {
+        var options = new EngineOptions { OnnxRuntimePath = "/nonexistent/visage-ort" };
+        var e = Assert.Throws<EngineSetupException>(() => new FaceEngine(options, new NativeImageDecoder(options)));
+        Assert.Contains("./visage setup", e.Message);
+        Assert.NotNull(fx.Engine.Info);
+    }
+
+    [Fact]
+    public void Engine_reports_its_model_version_and_embedding_size()
+    {
+        Assert.Equal("faceplugin-fr-0.0.1+arcface112", fx.Engine.Info.ModelVersion);
+        Assert.Equal(512, fx.Engine.Info.EmbeddingSize);
+    }
+}
