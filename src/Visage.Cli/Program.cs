@@ -1,7 +1,3 @@
-using System.CommandLine;
-using Visage.Cli.Commands;
+using Visage.Cli;
 
-var root = new RootCommand("visage — self-hosted face enrollment, verification and identification");
-root.Subcommands.Add(ServeCommand.Create());
-root.Subcommands.Add(KeysCommand.Create());
-return await root.Parse(args).InvokeAsync();
+return await VisageCli.RunAsync(args, Console.Out, Console.Error);
