@@ -33,6 +33,15 @@ public interface IFaceStore : IAsyncDisposable
     // Faces and references
     /// <summary>Inserts a face with its primary reference atomically; returns the reference's key.</summary>
     Task<long> InsertFaceAsync(FaceRecord face, ReferenceRecord primary, CancellationToken ct = default);
+    /// <summary>Inserts many faces with their primary references (import, seeding); returns their keys in order.
+    /// The stores do it in one transaction (all or nothing); this default inserts one by one.</summary>
+    async Task<IReadOnlyList<long>> InsertFacesAsync(IReadOnlyList<(FaceRecord Face, ReferenceRecord Primary)> faces,
+        CancellationToken ct = default)
+    {
+        var keys = new long[faces.Count];
+        for (int i = 0; i < faces.Count; i++) keys[i] = await InsertFaceAsync(faces[i].Face, faces[i].Primary, ct);
+        return keys;
+    }
     Task<FaceRecord?> GetFaceAsync(string collectionId, string faceId, CancellationToken ct = default);
     Task<IReadOnlyList<FaceRecord>> GetFacesAsync(string collectionId, IReadOnlyCollection<string> faceIds, CancellationToken ct = default);
     /// <summary>Stable order (created_at, id); optional exact external_id filter.</summary>

@@ -282,6 +282,23 @@ public abstract class FaceStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Batch_insert_stores_all_faces_in_order_or_none()
+    {
+        var (ws, col) = await CollectionAsync();
+        var batch = Enumerable.Range(0, 5).Select(i => Samples.Face(col.Id, $"p{i}")).Select(f => (f, Samples.Reference(f, crop: false))).ToList();
+
+        var keys = await Store.InsertFacesAsync(batch);
+        Assert.Equal(keys.Order(), keys);
+        Assert.Equal(keys, (await StreamAsync(col.Id)).Select(v => v.Key));
+
+        var orphan = Samples.Face("col_missing");
+        var poisoned = new[] { Samples.Face(col.Id, "late") }.Select(f => (f, Samples.Reference(f))).Append((orphan, Samples.Reference(orphan))).ToList();
+        await Assert.ThrowsAsync<StoreNotFoundException>(() => Store.InsertFacesAsync(poisoned));
+        Assert.Equal(5, (await Store.GetCollectionAsync(ws.Id, col.Id))?.FaceCount);
+        Assert.Equal(5, (await Store.GetChangesSinceAsync(0, 100)).Count);
+    }
+
+    [Fact]
     public async Task Inserting_a_face_into_a_missing_collection_is_a_typed_not_found_error()
     {
         var face = Samples.Face("col_missing");

@@ -246,7 +246,19 @@ public abstract class SqlFaceStore : IFaceStore, IChangeNotifications
         r.GetInt32(6), r.GetInt32(7), r.GetInt32(8), r.GetInt32(9), r.GetInt32(10), r.GetString(11),
         Db.Time(r, 12), Db.Time(r, 13));
 
-    public Task<long> InsertFaceAsync(FaceRecord f, ReferenceRecord primary, CancellationToken ct = default) => WriteAsync(async (c, tx) =>
+    public Task<long> InsertFaceAsync(FaceRecord f, ReferenceRecord primary, CancellationToken ct = default) =>
+        WriteAsync((c, tx) => InsertFaceRowsAsync(c, tx, f, primary, ct), ct);
+
+    /// <summary>One transaction for the whole batch: all faces are stored or none.</summary>
+    public Task<IReadOnlyList<long>> InsertFacesAsync(IReadOnlyList<(FaceRecord Face, ReferenceRecord Primary)> faces,
+        CancellationToken ct = default) => WriteAsync<IReadOnlyList<long>>(async (c, tx) =>
+    {
+        var keys = new long[faces.Count];
+        for (int i = 0; i < faces.Count; i++) keys[i] = await InsertFaceRowsAsync(c, tx, faces[i].Face, faces[i].Primary, ct);
+        return keys;
+    }, ct);
+
+    async Task<long> InsertFaceRowsAsync(DbConnection c, DbTransaction tx, FaceRecord f, ReferenceRecord primary, CancellationToken ct)
     {
         await Db.ExecuteAsync(c, tx, $"INSERT INTO faces({FaceColumns}) VALUES " +
             "(@id, @c, @e, @m, @q, @l, @bx, @by, @bw, @bh, @fd, @mv, @at, @up)", ct,
@@ -255,7 +267,7 @@ public abstract class SqlFaceStore : IFaceStore, IChangeNotifications
             ("fd", f.FacesDetected), ("mv", f.ModelVersion), ("at", Db.Ticks(f.CreatedAt)), ("up", Db.Ticks(f.UpdatedAt)));
         return await InsertReferenceAsync(c, tx, primary with { FaceId = f.Id, CollectionId = f.CollectionId, Source = ReferenceSource.Enroll },
             f.ModelVersion, ct);
-    }, ct);
+    }
 
     async Task<long> InsertReferenceAsync(DbConnection c, DbTransaction tx, ReferenceRecord r, string modelVersion, CancellationToken ct)
     {
