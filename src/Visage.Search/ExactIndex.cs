@@ -22,21 +22,21 @@ public sealed class ExactIndex(int dimension) : SlotIndex(dimension)
         var top = new TopK(k);
         try
         {
-            Scan(unitQuery, ref top, minSimilarity);
+            ScanFloats(_vectors, LiveCount, Keys, unitQuery, ref top, minSimilarity);
             return top.DrainToNeighbors();
         }
         finally { top.Dispose(); }
     }
 
-    private void Scan(ReadOnlySpan<float> query, ref TopK top, float minSimilarity)
+    internal static void ScanFloats(ChunkedSlots<float> vectors, int count, ReadOnlySpan<long> keys,
+        ReadOnlySpan<float> query, ref TopK top, float minSimilarity)
     {
-        int d = Dimension, count = LiveCount;
-        ReadOnlySpan<long> keys = Keys;
-        for (int c = 0; c < _vectors.ChunkCount; c++)
+        int d = vectors.Width;
+        for (int c = 0; c < vectors.ChunkCount; c++)
         {
             int rows = ChunkedSlots<float>.RowsIn(c, count);
             if (rows == 0) break;
-            ReadOnlySpan<float> chunk = _vectors.Chunk(c, rows);
+            ReadOnlySpan<float> chunk = vectors.Chunk(c, rows);
             int baseSlot = c << ChunkedSlots<float>.ChunkShift;
             for (int r = 0; r < rows; r++)
             {

@@ -37,6 +37,7 @@ public abstract class SlotIndex : IVectorIndex
 
     /// <summary>Bytes of the vector storage proper, called under the read lock.</summary>
     protected abstract long VectorBytes { get; }
+    /// <summary>Makes slots [0, capacity) writable; cheap when they already are.</summary>
     protected abstract void EnsureSlots(int capacity);
     /// <summary>Writes a unit vector into a slot (new or replaced).</summary>
     protected abstract void Store(int slot, long key, ReadOnlySpan<float> unit);
@@ -45,9 +46,8 @@ public abstract class SlotIndex : IVectorIndex
     /// <summary>Called after a slot was dropped, to release storage if the index shrank a lot.</summary>
     protected virtual void Shrunk(int count) { }
     protected abstract Neighbor[] SearchUnit(ReadOnlySpan<float> unitQuery, int k, float minSimilarity);
-    /// <summary>Hook run once per <see cref="AddRange"/> batch, before its items are stored.</summary>
-    protected virtual void BeginBatch(int expectedAdditional) { }
-    protected virtual void EndBatch() { }
+    /// <summary>Called after a new key was appended and Count updated.</summary>
+    protected virtual void Appended(int count) { }
 
     public void Add(long key, ReadOnlySpan<float> vector)
     {
@@ -60,9 +60,7 @@ public abstract class SlotIndex : IVectorIndex
             try
             {
                 ThrowIfDisposed();
-                BeginBatch(1);
                 AddLocked(key, unit);
-                EndBatch();
             }
             finally { _gate.ExitWriteLock(); }
         }
@@ -80,13 +78,11 @@ public abstract class SlotIndex : IVectorIndex
             ThrowIfDisposed();
             int expected = items.TryGetNonEnumeratedCount(out int n) ? n : 0;
             EnsureCapacity(_count + expected);
-            BeginBatch(expected);
             foreach (var (key, vector) in items)
             {
                 VectorChecks.NormalizeInto(vector, unit, Dimension);
                 AddLocked(key, unit);
             }
-            EndBatch();
         }
         finally
         {
@@ -97,10 +93,9 @@ public abstract class SlotIndex : IVectorIndex
 
     private void EnsureCapacity(int capacity)
     {
-        if (capacity <= _keys.Length) return;
-        int grown = Math.Max(capacity, Math.Max(16, _keys.Length * 2));
-        Array.Resize(ref _keys, grown);
-        EnsureSlots(grown);
+        if (capacity > _keys.Length) Array.Resize(ref _keys, Math.Max(capacity, Math.Max(16, _keys.Length * 2)));
+        // Storage may have been trimmed after removals while the key array kept its size, so always ask.
+        EnsureSlots(capacity);
     }
 
     private void AddLocked(long key, ReadOnlySpan<float> unit)
@@ -116,6 +111,7 @@ public abstract class SlotIndex : IVectorIndex
         _keys[slot] = key;
         _slotOfKey.Add(key, slot);
         Volatile.Write(ref _count, slot + 1);
+        Appended(slot + 1);
     }
 
     public bool Remove(long key)
