@@ -5,11 +5,12 @@ namespace Visage.Engine.Imaging;
 
 /// <summary>libpng 1.6's simplified API (Debian libpng16-16). The only code that touches its pointers. Each call
 /// owns its png_image, so this is thread-safe. Alpha is composited onto white; grey, palette and 16-bit
-/// images are converted to 8-bit RGB by libpng.</summary>
+/// images are converted to 8-bit RGB by libpng (16-bit without colour information is read as sRGB).</summary>
 internal static unsafe class LibPng
 {
     const uint ImageVersion = 1;   // PNG_IMAGE_VERSION
     const uint FormatRgb = 2;      // PNG_FORMAT_RGB
+    const uint Flag16BitSrgb = 4;  // PNG_IMAGE_FLAG_16BIT_sRGB
 
     /// <summary>png_image from png.h (libpng 1.6): the layout must match field for field.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -45,6 +46,8 @@ internal static unsafe class LibPng
     /// <summary>Decodes into <paramref name="rgb"/>, which holds width*height*3 bytes for the size the IHDR declared.</summary>
     public static void DecodeRgb(ReadOnlySpan<byte> png, int width, int height, Span<byte> rgb)
     {
+        // png_image_finish_read trusts the buffer to fit; a wrong size here would be a heap overflow.
+        if (rgb.Length != width * height * 3) throw new ArgumentException("buffer does not match the image size", nameof(rgb));
         var n = Native;
         var image = new PngImage { Version = ImageVersion };
         var white = new PngColor { Red = 255, Green = 255, Blue = 255 };
@@ -58,6 +61,9 @@ internal static unsafe class LibPng
                 if (image.Width != (uint)width || image.Height != (uint)height)
                     throw new ImageException(ImageErrorKind.Corrupt, "PNG header is inconsistent");
                 image.Format = FormatRgb;
+                // Untagged 16-bit files are almost always sRGB-encoded photos; libpng would otherwise take them as
+                // linear light and brighten them.
+                image.Flags |= Flag16BitSrgb;
                 if (n.FinishRead(&image, &white, dst, width * 3, null) == 0)
                     throw Failure(ref image);
             }

@@ -46,9 +46,8 @@ public sealed class NativeImageDecoder : IImageDecoder
     public RgbImage Decode(ReadOnlySpan<byte> data, int maxSide)
     {
         var header = ReadHeader(data);
-        var (width, height) = (header.Width, header.Height);
-        if (header.Format == ImageFormat.Jpeg)
-            (width, height) = TurboJpeg.ScaledSize(width, height, JpegDenominator(width, height, maxSide));
+        int denominator = header.Format == ImageFormat.Jpeg ? JpegDenominator(header.Width, header.Height, maxSide) : 1;
+        var (width, height) = TurboJpeg.ScaledSize(header.Width, header.Height, denominator);
 
         int length = width * height * 3;
         bool upright = header.ExifOrientation == 1;
@@ -60,7 +59,7 @@ public sealed class NativeImageDecoder : IImageDecoder
             var pixels = buffer.AsSpan(0, length);
             switch (header.Format)
             {
-                case ImageFormat.Jpeg: TurboJpeg.DecodeRgb(data, width, height, pixels); break;
+                case ImageFormat.Jpeg: TurboJpeg.DecodeRgb(data, header.Width, header.Height, denominator, pixels); break;
                 case ImageFormat.Png: LibPng.DecodeRgb(data, width, height, pixels); break;
                 default: LibWebp.DecodeRgb(data, width, height, ImageHeaderReader.WebpDeclaredLength(data), pixels); break;
             }

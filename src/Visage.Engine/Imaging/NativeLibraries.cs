@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+
+[assembly: InternalsVisibleTo("Visage.Engine.Tests")]
 
 namespace Visage.Engine.Imaging;
 

@@ -41,10 +41,13 @@ internal static unsafe class TurboJpeg
 
     static Api Native => Loaded<Api>.Api;
 
-    /// <summary>Decodes to tightly packed RGB of exactly <paramref name="width"/> x <paramref name="height"/>, which must be
-    /// the file's size or one of its power-of-two downscales (see <see cref="ScaledSize"/>).</summary>
-    public static void DecodeRgb(ReadOnlySpan<byte> jpeg, int width, int height, Span<byte> rgb)
+    /// <summary>Decodes the <paramref name="width"/> x <paramref name="height"/> JPEG (the size its frame header declared)
+    /// at scale 1/<paramref name="denominator"/> into tightly packed RGB of <see cref="ScaledSize"/>.</summary>
+    public static void DecodeRgb(ReadOnlySpan<byte> jpeg, int width, int height, int denominator, Span<byte> rgb)
     {
+        var (outWidth, outHeight) = ScaledSize(width, height, denominator);
+        // tjDecompress2 trusts the buffer to fit; a wrong size here would be a heap overflow, not an exception.
+        if (rgb.Length != outWidth * outHeight * 3) throw new ArgumentException("buffer does not match the scaled size", nameof(rgb));
         var n = Native;
         var handle = Rent(n.Decompressors, n.InitDecompress);
         bool healthy = false;
@@ -56,9 +59,13 @@ internal static unsafe class TurboJpeg
                 int w, h, subsampling, colorspace;
                 if (n.DecompressHeader3(handle, src, new CULong((nuint)jpeg.Length), &w, &h, &subsampling, &colorspace) != 0)
                     throw Failure(n, handle, jpeg.Length);
+                if (w != width || h != height)
+                    throw new ImageException(ImageErrorKind.Corrupt, $"JPEG frame headers disagree ({width}x{height} and {w}x{h})");
                 if (colorspace is ColorspaceCmyk or ColorspaceYcck)
                     throw new ImageException(ImageErrorKind.Unsupported, "CMYK JPEG images are not supported; save the photo as RGB");
-                if (n.Decompress2(handle, src, new CULong((nuint)jpeg.Length), dst, width, width * 3, height, PixelFormatRgb, FlagLimitScans) != 0
+                // Given the exact 1/d size, TurboJPEG picks that factor (the largest whose output fits), so it writes
+                // exactly outHeight rows of outWidth pixels.
+                if (n.Decompress2(handle, src, new CULong((nuint)jpeg.Length), dst, outWidth, outWidth * 3, outHeight, PixelFormatRgb, FlagLimitScans) != 0
                     && !IsBenignWarning(n, handle))
                     throw Failure(n, handle, jpeg.Length);
             }
@@ -71,7 +78,8 @@ internal static unsafe class TurboJpeg
         }
     }
 
-    /// <summary>The output size TurboJPEG produces at scale 1/<paramref name="denominator"/> (TJSCALED rounds up).</summary>
+    /// <summary>The output size TurboJPEG produces at scale 1/<paramref name="denominator"/> (TJSCALED rounds up);
+    /// 1, 2, 4 and 8 are exact DCT-domain scalings, the others are not offered.</summary>
     public static (int Width, int Height) ScaledSize(int width, int height, int denominator) =>
         ((width + denominator - 1) / denominator, (height + denominator - 1) / denominator);
 

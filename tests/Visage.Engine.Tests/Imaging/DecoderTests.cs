@@ -206,4 +206,58 @@ public class DecoderTests
         foreach (var b in p) if (!seen[b]) { seen[b] = true; n++; }
         return n;
     }
+
+    [Fact]
+    public void Limits_come_from_the_engine_options()
+    {
+        var strict = new NativeImageDecoder(new EngineOptions { MaxImagePixels = 1_000_000, MinImageSide = 300 });
+        var e = Assert.Throws<ImageException>(() => strict.Decode(TestPhotos.PhonePhoto));
+        Assert.Equal(ImageErrorKind.TooLargeDimensions, e.Kind);
+        Assert.Equal("image is 3880x5184 (20.1 MP); the limit is 1 MP", e.Message);
+        Assert.Equal(ImageErrorKind.TooSmall, Assert.Throws<ImageException>(() => strict.Decode(TestPhotos.Lfw)).Kind);
+        Assert.Equal(416, strict.Decode(TestData.Read("verify", "CompreFace_sample_personB", "007_B.jpg")).Width);
+    }
+
+    [Fact]
+    public void Options_beyond_what_an_RgbImage_can_hold_are_refused_at_construction()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NativeImageDecoder(new EngineOptions { MaxImagePixels = 1L << 31 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NativeImageDecoder(new EngineOptions { MinImageSide = 0 }));
+    }
+
+    [Fact]
+    public void Largest_test_photo_of_36_MP_decodes_within_the_default_budget()
+    {
+        var image = Decoder.Decode(TestPhotos.LargestPhoto);
+        Assert.Equal((4912, 7360), (image.Width, image.Height));
+    }
+
+    [Fact]
+    public void Concurrent_decodes_give_the_same_pixels_as_sequential_ones()
+    {
+        var face = Decoder.Decode(TestPhotos.Lfw);
+        byte[][] inputs =
+        [
+            TestPhotos.Lfw, TestPhotos.RgbPng, TestPhotos.GreyPng, ImageEncoder.EncodeWebp(face, 80),
+            ExifJpeg.Twin(face, 6), ExifJpeg.Twin(face, 3),
+        ];
+        var expected = inputs.Select(i => Decoder.Decode(i).Pixels).ToArray();
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 8 * 40, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            int k = i % inputs.Length;
+            if (!Decoder.Decode(inputs[k]).Pixels.AsSpan().SequenceEqual(expected[k])) failures.Add($"input {k}, run {i}");
+            if (i % 5 == 0 && !ImageEncoder.EncodeJpeg(face, 90).AsSpan().SequenceEqual(ImageEncoder.EncodeJpeg(face, 90)))
+                failures.Add($"encode, run {i}");
+        });
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void A_missing_native_library_is_an_EngineSetupException_naming_the_package()
+    {
+        var e = Assert.Throws<EngineSetupException>(() => NativeLibraries.Load("libvisage-absent.so.9", "libvisage-absent9"));
+        Assert.Contains("libvisage-absent9", e.Message);
+        Assert.Contains("scripts/setup.sh", e.Message);
+    }
 }

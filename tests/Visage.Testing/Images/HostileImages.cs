@@ -46,4 +46,21 @@ public static class HostileImages
         BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(29), PngCrc.Of(copy.AsSpan(12, 17)));
         return copy;
     }
+
+    /// <summary>The start of a WebP whose VP8X header declares a <paramref name="width"/> x <paramref name="height"/>
+    /// canvas (up to 2^24 per side), optionally animated; there is no image data after it.</summary>
+    public static byte[] WebpDeclaring(int width, int height, bool animated = false)
+    {
+        var data = new byte[30 + 64];
+        "RIFF"u8.CopyTo(data);
+        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(4), (uint)(data.Length - 8));
+        "WEBPVP8X"u8.CopyTo(data.AsSpan(8));
+        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(16), 10);
+        data[20] = (byte)(animated ? 0x02 : 0x00);
+        WriteU24(data.AsSpan(24), width - 1);
+        WriteU24(data.AsSpan(27), height - 1);
+        return data;
+
+        static void WriteU24(Span<byte> at, int v) { at[0] = (byte)v; at[1] = (byte)(v >> 8); at[2] = (byte)(v >> 16); }
+    }
 }
