@@ -46,8 +46,9 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
         bool liveness = request.CheckLiveness ?? settings.CheckLiveness;
         var analysis = await pipeline.AnalyzeAsync(request.Image, new AnalyzeOptions(Liveness: liveness, Quality: true, AlignedCrop: settings.StoreFaceCrops), ct);
         var face = FacePipeline.Subject(analysis);
-        FacePipeline.RequireQuality(face, settings);
+        // Liveness first: a presentation attack is the finding that matters, whatever its quality.
         if (liveness) pipeline.RequireLiveness(face, settings);
+        FacePipeline.RequireQuality(face, settings);
 
         var now = clock.GetUtcNow();
         var record = new FaceRecord(Ids.New("face"), collection.Id, externalId, metadata, face.Quality.Score, face.Liveness?.Score,
