@@ -57,3 +57,22 @@ export function summarise(f: Family): Summary {
   }
   return { name: f.name, type: f.type, help: f.help, series: f.samples.length, value, errors5xx };
 }
+
+export interface Row { key: string; count: number; mean: number }
+
+/** A histogram split by one label (route, stage…): how many observations and their mean, busiest first. */
+export function breakdown(f: Family, label: string): Row[] {
+  const rows = new Map<string, { count: number; sum: number }>();
+  for (const s of f.samples) {
+    const isCount = s.name.endsWith('_count');
+    if (!isCount && !s.name.endsWith('_sum')) continue;
+    const key = [s.labels[label] ?? '', s.labels.method ?? ''].filter(Boolean).join(' ');
+    const r = rows.get(key) ?? { count: 0, sum: 0 };
+    if (isCount) r.count += s.value;
+    else r.sum += s.value;
+    rows.set(key, r);
+  }
+  return [...rows.entries()]
+    .map(([key, r]) => ({ key, count: r.count, mean: r.count ? r.sum / r.count : 0 }))
+    .sort((a, b) => b.count - a.count);
+}

@@ -14,8 +14,8 @@ const TAB_LABELS: Record<Tab, string> = { faces: 'Faces', enroll: 'Enroll', sear
 export interface CollectionProps {
   collection: CollectionT;
   id: string;
-  /** The threshold identify uses when none is given: the collection's, else the model's 1:N default. */
-  matchThreshold: number | undefined;
+  /** The thresholds searches use when none is given: the collection's, else the model's defaults. */
+  thresholds: { identify?: number; verify?: number };
   onChanged: () => void;
 }
 
@@ -35,7 +35,10 @@ export function Collection({ id, tab }: { id: string; tab: Tab }) {
   const props: CollectionProps | undefined = c && {
     collection: c,
     id: collectionId(c) || id,
-    matchThreshold: c.effective_thresholds?.identify ?? c.settings?.match_threshold ?? undefined,
+    thresholds: {
+      identify: c.effective_thresholds?.identify ?? c.settings?.match_threshold ?? undefined,
+      verify: c.effective_thresholds?.verify ?? c.settings?.match_threshold ?? undefined,
+    },
     onChanged: col.reload,
   };
   return (

@@ -31,7 +31,7 @@ export function Collections() {
             </div>
             {c.description && <p class="muted desc">{c.description}</p>}
             <div class="chips">
-              <span class="chip">match ≥ {score(c.settings?.match_threshold)}</span>
+              <span class="chip" title="identify (1:N) threshold">match ≥ {score(c.settings?.match_threshold ?? c.effective_thresholds?.identify)}</span>
               <span class="chip">liveness {c.settings?.check_liveness === false ? 'off' : 'on'}</span>
               <span class="chip">auto-enroll {c.settings?.auto_enroll === false ? 'off' : 'on'}</span>
             </div>

@@ -133,7 +133,7 @@ function EnrollResult({ item }: { item: Item }) {
             <span title={f.face_id}>face {shortId(f.face_id)}</span>
             <span>quality {score(f.quality_score)}</span>
             <span data-testid="enroll-liveness-score">liveness {f.liveness_score == null ? 'not checked' : score(f.liveness_score)}</span>
-            {(f.faces_detected ?? 1) > 1 && <span class="warn">{f.faces_detected} faces in photo: largest enrolled</span>}
+            {(f.faces_detected ?? 1) > 1 && <span class="warn">{f.faces_detected} faces in photo: the main one enrolled</span>}
           </div>
         )}
         {item.state === 'rejected' && (

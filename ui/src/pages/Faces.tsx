@@ -121,7 +121,7 @@ function FaceCard({ collection, face, onChanged }: { collection: string; face: F
           </dl>
         )}
         <small class="muted">
-          quality {score(face.quality_score)} · liveness {score(face.liveness_score)}
+          quality {score(face.quality_score)} · liveness {face.liveness_score == null ? 'not checked' : score(face.liveness_score)}
         </small>
         <small class="muted">{when(face.created_at)}</small>
         {refs.length > 0 && (

@@ -2,7 +2,7 @@ import { useEffect } from 'preact/hooks';
 import { api } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
 import { useLoad } from '../hooks';
-import { parseMetrics, summarise, type Family, type Summary } from '../metrics';
+import { breakdown, parseMetrics, summarise, type Family, type Row, type Summary } from '../metrics';
 import type { ModelInfo } from '../types';
 
 interface Probe { path: string; status: number; ok: boolean; body: string; ms: number }
@@ -25,7 +25,8 @@ export function Health() {
     const families = metrics.ok ? parseMetrics(metrics.body) : [];
     return { healthz, readyz, metrics, families };
   }, []);
-  const models = useLoad(() => api.get<ModelInfo>('/models'), []);
+  // GET /models lists the loaded models; the first is the one collections use.
+  const models = useLoad(() => api.get<ModelInfo | ModelInfo[]>('/models').then((m) => (Array.isArray(m) ? m[0] : m)), []);
   useEffect(() => {
     const t = setInterval(state.reload, REFRESH_MS);
     return () => clearInterval(t);
@@ -43,6 +44,7 @@ export function Health() {
         {d && [d.healthz, d.readyz].map((p) => <ProbeCard probe={p} key={p.path} />)}
       </div>
       {d && <KeyFigures families={d.families} />}
+      {d && <Breakdowns families={d.families} />}
       <section class="card">
         <h3>Model</h3>
         <ErrorBox error={models.error} compact />
@@ -73,14 +75,19 @@ function ProbeCard({ probe: p }: { probe: Probe }) {
   );
 }
 
-// Metric names are the service's choice; these patterns find the usual ones without hard-coding them.
-const FIGURES: { label: string; find: (s: Summary[]) => Summary | undefined; show: (s: Summary) => string }[] = [
-  { label: 'requests served', find: (s) => s.find((m) => /request/.test(m.name) && (m.type === 'counter' || /_total$/.test(m.name))) ?? s.find((m) => /request.*(duration|latency|seconds)/.test(m.name)), show: (m) => fmt(m.value) },
+// Metric names are the service's choice; patterns find the usual ones (Visage's own first) without
+// failing when one is absent.
+type Figure = { label: string; find: (s: Summary[]) => Summary | undefined; show: (s: Summary) => string };
+const byName = (re: RegExp, type?: string) => (s: Summary[]) => s.find((m) => re.test(m.name) && (!type || m.type === type));
+const FIGURES: Figure[] = [
+  { label: 'requests served', find: byName(/http_requests?_total|requests_total/, 'counter'), show: (m) => fmt(m.value) },
   { label: 'server errors (5xx)', find: (s) => s.find((m) => m.errors5xx !== undefined), show: (m) => fmt(m.errors5xx ?? 0) },
-  { label: 'mean request latency', find: (s) => s.find((m) => /request.*(duration|latency|seconds)/.test(m.name) && m.mean != null), show: (m) => ms(m) },
-  { label: 'mean pipeline stage latency', find: (s) => s.find((m) => /(stage|pipeline|engine)/.test(m.name) && m.mean != null), show: (m) => ms(m) },
-  { label: 'faces stored', find: (s) => s.find((m) => /faces?/.test(m.name) && m.type === 'gauge'), show: (m) => fmt(m.value) },
-  { label: 'index size', find: (s) => s.find((m) => /index/.test(m.name) && m.type === 'gauge'), show: (m) => fmt(m.value) },
+  { label: 'mean request latency', find: byName(/request.*(duration|latency|seconds)/, 'histogram'), show: (m) => ms(m) },
+  { label: 'faces stored', find: byName(/collection_faces|faces_total|faces$/, 'gauge'), show: (m) => fmt(m.value) },
+  { label: 'index vectors', find: byName(/index.*(vectors|size)/, 'gauge'), show: (m) => fmt(m.value) },
+  { label: 'index memory', find: byName(/index.*bytes/, 'gauge'), show: (m) => bytes(m.value) },
+  { label: 'resident memory', find: byName(/resident_memory_bytes/), show: (m) => bytes(m.value) },
+  { label: 'requests waiting for a worker', find: byName(/waiting|queue/, 'gauge'), show: (m) => fmt(m.value) },
 ];
 
 function KeyFigures({ families }: { families: Family[] }) {
@@ -96,6 +103,46 @@ function KeyFigures({ families }: { families: Family[] }) {
         </div>
       ))}
     </div>
+  );
+}
+
+/** Latency per pipeline stage and per route: where the time goes. */
+function Breakdowns({ families }: { families: Family[] }) {
+  const stage = families.find((f) => f.type === 'histogram' && f.samples.some((s) => 'stage' in s.labels));
+  const route = families.find((f) => f.type === 'histogram' && f.samples.some((s) => 'route' in s.labels));
+  return (
+    <div class="breakdowns">
+      {stage && <BreakdownTable title="Pipeline stages" rows={breakdown(stage, 'stage')} testId="stage-latency" />}
+      {route && <BreakdownTable title="Requests by route" rows={breakdown(route, 'route')} testId="route-latency" />}
+    </div>
+  );
+}
+
+function BreakdownTable({ title, rows, testId }: { title: string; rows: Row[]; testId: string }) {
+  return (
+    <section class="card" data-testid={testId}>
+      <h3>{title}</h3>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th>{title === 'Pipeline stages' ? 'stage' : 'route'}</th>
+              <th class="num">count</th>
+              <th class="num">mean</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.key}>
+                <td class="mono">{r.key}</td>
+                <td class="num">{fmt(r.count)}</td>
+                <td class="num">{(r.mean * 1000).toFixed(1)} ms</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }
 
@@ -145,19 +192,14 @@ function ModelFacts({ m }: { m: ModelInfo }) {
       {thresholds && (
         <div>
           <dt>calibrated thresholds</dt>
-          <dd>
-            {Array.isArray(thresholds)
-              ? thresholds.map((t) => `FAR ${t.far}: ${t.threshold}`).join(' · ')
-              : Object.entries(thresholds)
-                  .map(([k, v]) => `${k}: ${v}`)
-                  .join(' · ')}
-          </dd>
+          <dd>{thresholds.map((t) => `FAR ${t.far}: ${t.threshold}`).join(' · ')}</dd>
         </div>
       )}
     </dl>
   );
 }
 
+const bytes = (v: number) => (v >= 1 << 30 ? `${(v / (1 << 30)).toFixed(2)} GiB` : `${(v / (1 << 20)).toFixed(1)} MiB`);
 const fmt = (v: number) => (Number.isInteger(v) ? v.toLocaleString() : v.toPrecision(4));
 const ms = (m: Summary) => {
   if (m.mean == null) return '—';

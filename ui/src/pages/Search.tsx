@@ -11,7 +11,7 @@ import type { CollectionProps } from './Collection';
 
 type Mode = 'identify' | 'verify';
 
-export function Search({ id, matchThreshold }: CollectionProps) {
+export function Search({ id, thresholds }: CollectionProps) {
   const [mode, setMode] = useState<Mode>('identify');
   const [topK, setTopK] = useState(5);
   const [threshold, setThreshold] = useState('');
@@ -53,7 +53,8 @@ export function Search({ id, matchThreshold }: CollectionProps) {
     }
   };
 
-  const shownThreshold = threshold.trim() ? Number(threshold) : matchThreshold;
+  const defaultThreshold = thresholds[mode];
+  const shownThreshold = threshold.trim() ? Number(threshold) : defaultThreshold;
   return (
     <section class="search">
       <div class="segmented" role="radiogroup">
@@ -84,7 +85,7 @@ export function Search({ id, matchThreshold }: CollectionProps) {
             max={1}
             value={threshold}
             onInput={(e) => setThreshold(e.currentTarget.value)}
-            placeholder={matchThreshold == null ? 'collection default' : `default ${score(matchThreshold, 3)}`}
+            placeholder={defaultThreshold == null ? 'collection default' : `default ${score(defaultThreshold, 3)}`}
           />
         </label>
       </div>
@@ -150,8 +151,11 @@ function MatchRow({ collection, match, threshold }: { collection: string; match:
 function VerifyAnswer({ collection, result }: { collection: string; result: VerifyResult }) {
   return (
     <>
-      <h3 data-testid="verify-verdict" class={result.match ? 'ok' : 'bad'}>
-        {result.match ? '✓ Same person' : '✗ Not the same person'}
+      <h3>
+        <span data-testid="verify-verdict" class={result.match ? 'ok' : 'bad'}>
+          {result.match ? '✓ Same person' : '✗ Not the same person'}
+        </span>
+        <small class="muted"> · threshold {score(result.threshold, 3)}</small>
       </h3>
       <div class="match">
         {result.face_id && <PrimaryCrop collection={collection} face={result.face_id} alt={`face of ${result.external_id ?? ''}`} size="sm" />}
