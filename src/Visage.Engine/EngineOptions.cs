@@ -12,6 +12,9 @@ public sealed class EngineOptions
     public int MinImageSide { get; set; } = 100;
     public long MaxImagePixels { get; set; } = 50_000_000;
 
+    /// <summary>Longest side the engine decodes big JPEGs down to (DCT scaling keeps it at least this long);
+    /// results are still reported in the original's pixels. 0 decodes at full size.</summary>
+    public int MaxAnalysisSide { get; set; } = 1600;
     /// <summary>Minimum detector score for a face.</summary>
     public float DetectorScoreThreshold { get; set; } = 0.65f;
     /// <summary>Below this detector confidence a face gets LOW_CONFIDENCE.</summary>

@@ -52,8 +52,9 @@ public sealed class RecognitionTests(EngineFixture fx, ITestOutputHelper output)
         var accuracy = (double)correct / total;
         output.WriteLine($"accuracy {accuracy:P2} at {Thresholds.Verify} over {total} pairs; min same {minSame:F3}, max different {maxDifferent:F3}");
         Assert.Equal(356, total);
-        // Measured 99.72% (355/356) at 0.33; the floor leaves room for one more borderline pair.
-        Assert.True(accuracy >= 0.99, $"accuracy {accuracy:P2}");
+        // Measured 99.16% (353/356) at 0.33: three pairs of one hard George Clooney photo fall at 0.31-0.33.
+        // The floor leaves room for one more borderline pair; no different-person pair comes near (max 0.23).
+        Assert.True(accuracy >= 0.985, $"accuracy {accuracy:P2}");
         Assert.True(maxDifferent < Thresholds.Verify, $"a different-person pair reached {maxDifferent:F3}");
     }
 
@@ -112,5 +113,36 @@ public sealed class RecognitionTests(EngineFixture fx, ITestOutputHelper output)
         var t = fx.Engine.Analyze(TestData.Read("verify", "Juanes", "Juanes_0001.jpg"), AnalyzeOptions.Default).Timings;
         Assert.True(t.DecodeMs > 0 && t.DetectMs > 0 && t.LandmarksMs > 0 && t.EmbedMs > 0 && t.LivenessMs > 0 && t.QualityMs > 0);
         Assert.True(t.TotalMs >= t.DetectMs + t.EmbedMs);
+    }
+}
+
+[Collection(EngineCollection.Name)]
+public sealed class LargePhotoTests(EngineFixture fx, ITestOutputHelper output)
+{
+    [Fact]
+    public void Large_jpeg_analysed_from_a_reduced_decode_reports_original_coordinates()
+    {
+        var bytes = TestData.Read("verify", "CompreFace_sample_personA", "001_A.jpg");
+        var full = new Visage.Engine.Imaging.NativeImageDecoder(fx.Options).Decode(bytes);
+        Assert.True(Math.Max(full.Width, full.Height) > 2 * fx.Options.MaxAnalysisSide, "fixture must be a big photo");
+
+        var reduced = fx.Engine.Analyze(bytes, AnalyzeOptions.Default);
+        var reference = fx.Engine.Analyze(full, AnalyzeOptions.Default);
+        Assert.Equal((full.Width, full.Height), (reduced.ImageWidth, reduced.ImageHeight));
+        BoundingBox a = reduced.Subject!.Box, b = reference.Subject!.Box;
+        output.WriteLine($"reduced decode box {a}, full decode box {b}, decode {reduced.Timings.DecodeMs:F1} ms");
+        var tolerance = 0.05 * b.Width;
+        Assert.InRange(a.X, b.X - tolerance, b.X + tolerance);
+        Assert.InRange(a.Y, b.Y - tolerance, b.Y + tolerance);
+        Assert.InRange(a.Width, b.Width - tolerance, b.Width + tolerance);
+        Assert.InRange(reduced.Subject.Landmarks5[2].X, reference.Subject.Landmarks5[2].X - tolerance, reference.Subject.Landmarks5[2].X + tolerance);
+        Assert.True(EngineFixture.Cosine(reduced.Subject.Embedding, reference.Subject.Embedding) > 0.9f);
+    }
+
+    [Fact]
+    public void Decoded_image_under_the_minimum_side_is_rejected_as_too_small()
+    {
+        var e = Assert.Throws<ImageException>(() => fx.Engine.Analyze(new RgbImage(80, 300, new byte[80 * 300 * 3]), AnalyzeOptions.Default));
+        Assert.Equal(ImageErrorKind.TooSmall, e.Kind);
     }
 }

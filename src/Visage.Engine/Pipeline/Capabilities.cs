@@ -9,6 +9,8 @@ public readonly record struct FaceBox(float X, float Y, float Width, float Heigh
     public float CenterY => Y + Height / 2;
     public float Area => Width * Height;
 
+    public FaceBox Scaled(float s) => s == 1 ? this : new(X * s, Y * s, Width * s, Height * s, Score);
+
     public BoundingBox ToBoundingBox(int imageWidth, int imageHeight)
     {
         int x0 = Math.Clamp((int)MathF.Round(X), 0, imageWidth), y0 = Math.Clamp((int)MathF.Round(Y), 0, imageHeight);

@@ -104,7 +104,7 @@ public sealed class QualityAssessor(EngineOptions o)
     static float Margin(float value, float worst, float threshold, float ideal)
     {
         var t = (value - worst) / (threshold - worst);
-        if (t < 1) return 0.5f * Math.Clamp(t, 0, 1);
+        if (t < 1) return MathF.Max(0f, 0.5f * t); // Max also turns −0 into 0
         return 0.5f + 0.5f * Math.Clamp((value - threshold) / (ideal - threshold), 0, 1);
     }
 }
