@@ -513,3 +513,5 @@ public abstract class ApiTests<TServer>(TServer server) : IClassFixture<TServer>
 }
 
 public sealed class SqliteApiTests(SqliteVisageServer server) : ApiTests<SqliteVisageServer>(server);
+
+public sealed class PostgresApiTests(PostgresVisageServer server) : ApiTests<PostgresVisageServer>(server);

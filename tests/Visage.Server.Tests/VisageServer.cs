@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Visage.Server;
 using Visage.Service;
+using Visage.Testing.Postgres;
 using Xunit;
 
 namespace Visage.Server.Tests;
@@ -64,7 +65,7 @@ public abstract class VisageServer : IAsyncLifetime
     public ApiClient Client(string? key = null) => new(new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) }, key);
     public ApiClient Admin() => Client(AdminKey);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await StopAsync();
         try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }
@@ -72,6 +73,24 @@ public abstract class VisageServer : IAsyncLifetime
 }
 
 public sealed class SqliteVisageServer : VisageServer;
+
+/// <summary>The same service on a real PostgreSQL 15 (a throw-away server of its own).</summary>
+public sealed class PostgresVisageServer : VisageServer
+{
+    readonly PostgresServer _postgres = new();
+
+    protected override async Task<string?> CreateStoreAsync()
+    {
+        await _postgres.InitializeAsync();
+        return await _postgres.CreateDatabaseAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _postgres.DisposeAsync();
+    }
+}
 
 /// <summary>One worker and no queue, so a burst must be refused with 503.</summary>
 public sealed class TinyPoolVisageServer : VisageServer
