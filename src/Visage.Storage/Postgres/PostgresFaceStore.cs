@@ -33,6 +33,8 @@ public sealed class PostgresFaceStore : SqlFaceStore
         try { csb = new NpgsqlConnectionStringBuilder(connectionString); }
         catch (ArgumentException e) { throw new StoreUnavailableException($"invalid PostgreSQL connection string: {e.Message}", e); }
         where = $"{csb.Host}:{csb.Port}/{csb.Database}";
+        // The store issues the same few statements over and over: let Npgsql prepare them server-side.
+        if (csb.MaxAutoPrepare == 0) csb.MaxAutoPrepare = 64;
         dataSource = NpgsqlDataSource.Create(csb);
     }
 
@@ -42,17 +44,14 @@ public sealed class PostgresFaceStore : SqlFaceStore
     protected override Task LockForMigrationAsync(DbConnection c, DbTransaction tx, CancellationToken ct) =>
         Db.ExecuteAsync(c, tx, "SELECT pg_advisory_xact_lock(@l)", ct, ("l", MigrationLock));
 
-    protected override async Task<long> InsertChangeAsync(DbConnection c, DbTransaction tx, ChangeKind kind, string collectionId,
-        string? faceId, long? referenceKey, CancellationToken ct)
-    {
-        // BIGSERIAL numbers are handed out at insert, not at commit: without this lock a follower reading
-        // "seq > last" could pass over a smaller seq that commits later. Held to commit, it makes seq order
-        // commit order. pg_notify inside the transaction is delivered on commit, never for a rollback.
-        await Db.ExecuteAsync(c, tx, "SELECT pg_advisory_xact_lock(@l)", ct, ("l", ChangeLogLock));
-        long seq = await base.InsertChangeAsync(c, tx, kind, collectionId, faceId, referenceKey, ct);
-        await Db.ExecuteAsync(c, tx, $"SELECT pg_notify('{Channel}', @s)", ct, ("s", seq.ToString()));
-        return seq;
-    }
+    // BIGSERIAL numbers are handed out at insert, not at commit: without the lock a follower reading
+    // "seq > last" could pass over a smaller seq that commits later. Taken before the row (and its seq) is
+    // made and held to commit, it makes seq order commit order. pg_notify inside the transaction is
+    // delivered on commit, never for a rollback. One statement: one round trip per change.
+    protected override string InsertChangeSql { get; } =
+        "WITH c AS (INSERT INTO changes(kind, collection_id, face_id, ref_key, changed_at) " +
+        $"SELECT @k::text, @c::text, @f::text, @r::bigint, @at::bigint FROM (SELECT pg_advisory_xact_lock({ChangeLogLock})) AS l RETURNING seq) " +
+        $"SELECT seq, pg_notify('{Channel}', seq::text) FROM c";
 
     protected override StoreException? Translate(Exception e) => e switch
     {

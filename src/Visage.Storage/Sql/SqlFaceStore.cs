@@ -26,11 +26,7 @@ public abstract class SqlFaceStore : IFaceStore, IChangeNotifications
     protected virtual Task LockForMigrationAsync(DbConnection c, DbTransaction tx, CancellationToken ct) => Task.CompletedTask;
     /// <summary>Appends one change row and returns its sequence number. PostgreSQL overrides it to order
     /// sequence numbers by commit and to NOTIFY listeners.</summary>
-    protected virtual Task<long> InsertChangeAsync(DbConnection c, DbTransaction tx, ChangeKind kind, string collectionId,
-        string? faceId, long? referenceKey, CancellationToken ct) =>
-        Db.ScalarLongAsync(c, tx, InsertChangeSql, ct, ("k", KindName(kind)), ("c", collectionId), ("f", faceId),
-            ("r", referenceKey), ("at", DateTimeOffset.UtcNow.UtcTicks));
-    protected const string InsertChangeSql =
+    protected virtual string InsertChangeSql =>
         "INSERT INTO changes(kind, collection_id, face_id, ref_key, changed_at) VALUES (@k, @c, @f, @r, @at) RETURNING seq";
     /// <summary>Runs after a delete committed (SQLite: checkpoint so deleted pages leave the WAL).</summary>
     protected virtual Task AfterDeleteAsync(CancellationToken ct) => Task.CompletedTask;
@@ -75,7 +71,9 @@ public abstract class SqlFaceStore : IFaceStore, IChangeNotifications
         WriteAsync<bool>(async (c, tx) => { await work(c, tx); return true; }, ct);
 
     Task<long> AppendChangeAsync(DbConnection c, DbTransaction tx, ChangeKind kind, string collectionId, string? faceId,
-        long? referenceKey, CancellationToken ct) => InsertChangeAsync(c, tx, kind, collectionId, faceId, referenceKey, ct);
+        long? referenceKey, CancellationToken ct) =>
+        Db.ScalarLongAsync(c, tx, InsertChangeSql, ct, ("k", KindName(kind)), ("c", collectionId), ("f", faceId),
+            ("r", referenceKey), ("at", DateTimeOffset.UtcNow.UtcTicks));
 
     static void CheckPage(int page, int pageSize)
     {
