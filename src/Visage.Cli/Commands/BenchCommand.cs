@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Spectre.Console;
 using Visage.Cli.Evaluation;
 using Visage.Engine;
@@ -17,8 +18,12 @@ public static class BenchCommand
     public sealed record Latency(double P50, double P95);
 
     public sealed record BenchReport(string Image, int Width, int Height, double SecondsPerPhase, int SingleWorkerSamples,
-        Dictionary<string, Latency> StagesMs, double ImagesPerSecond1Worker, double ImagesPerSecond2Workers,
-        double PeakRssMb, double TargetP50Ms, double TargetImagesPerSecond2Workers, double TargetPeakRssMb,
+        Dictionary<string, Latency> StagesMs,
+        [property: JsonPropertyName("images_per_second_1_worker")] double ImagesPerSecond1Worker,
+        [property: JsonPropertyName("images_per_second_2_workers")] double ImagesPerSecond2Workers,
+        double PeakRssMb, double TargetP50Ms,
+        [property: JsonPropertyName("target_images_per_second_2_workers")] double TargetImagesPerSecond2Workers,
+        double TargetPeakRssMb,
         bool MeetsTargets, int ProcessorCount);
 
     public static Command Create(EngineSource engines)
