@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Search benchmark: .NET ExactIndex/QuantizedIndex, then FAISS IndexFlatIP and IndexHNSWFlat on the same
+# vectors and queries. Prints numbers; not a pass/fail test.
+#   bench/search/run.sh            100,000 and 1,000,000 vectors (a few minutes on 2 cores)
+#   bench/search/run.sh --quick    100,000 only
+# Extra arguments go to the .NET bench (--queries N, --sizes a,b). Set HNSW_MAX to build HNSW at 1M too.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+work="${VISAGE_BENCH_WORK:-${TMPDIR:-/tmp}/visage-bench-search}"
+bin="$work/bin"
+
+# Debian's own python3 carries the apt-installed faiss module (a pyenv python on PATH would not).
+PY=/usr/bin/python3
+if ! "$PY" -c 'import faiss, numpy' 2>/dev/null; then
+  echo "run.sh: installing python3-faiss with apt" >&2
+  if [ "$(id -u)" = 0 ]; then apt-get install -y python3-faiss python3-numpy >&2
+  else sudo apt-get install -y python3-faiss python3-numpy >&2; fi
+fi
+
+# A configuration of its own ("Bench", optimised) so this never touches the Release output ./visage builds.
+dotnet build "$here/Visage.Bench.Search/Visage.Bench.Search.csproj" -c Bench -p:Optimize=true -o "$bin" -v quiet -nologo >&2
+mkdir -p "$work"
+dotnet "$bin/Visage.Bench.Search.dll" --work "$work" "$@"
+"$PY" "$here/faiss_bench.py" "$work" --hnsw-max "${HNSW_MAX:-200000}"
+# The vector files are large (2 GB per 1M case); the JSON results stay.
+rm -f "$work"/*.f32 "$work"/*.i64
