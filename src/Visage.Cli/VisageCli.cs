@@ -16,6 +16,10 @@ public static class VisageCli
         root.Subcommands.Add(CompareCommand.Create(engines));
         root.Subcommands.Add(EvalCommand.Create(engines));
         root.Subcommands.Add(BenchCommand.Create(engines));
+        root.Subcommands.Add(ImportCommand.Create(engines));
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(RestoreCommand.Create(engines));
+        root.Subcommands.Add(ReembedCommand.Create(engines));
         return root;
     }
 
