@@ -26,7 +26,10 @@ public static class BatchAnalyzer
                     AnalyzeAll(engine, paths, options, workers, outcomes, () => task.Increment(1));
                 });
         else
+        {
+            progressConsole.WriteLine($"{label}: analysing {paths.Count} images on {workers} workers...");
             AnalyzeAll(engine, paths, options, workers, outcomes, static () => { });
+        }
         return (outcomes, clock.Elapsed);
     }
 

@@ -24,7 +24,14 @@ public static class BenchCommand
         double PeakRssMb, double TargetP50Ms,
         [property: JsonPropertyName("target_images_per_second_2_workers")] double TargetImagesPerSecond2Workers,
         double TargetPeakRssMb,
-        bool MeetsTargets, int ProcessorCount);
+        bool MeetsTargets, int ProcessorCount,
+        // Process CPU time per image: unlike wall-clock figures it barely moves when other work shares the cores,
+        // so (cores × 1000 / this) estimates the throughput of an idle machine.
+        [property: JsonPropertyName("cpu_ms_per_image_1_worker")] double CpuMsPerImage1Worker,
+        [property: JsonPropertyName("cpu_ms_per_image_2_workers")] double CpuMsPerImage2Workers,
+        double? LoadAverageBefore, double? LoadAverageAfter);
+
+    sealed record Phase(double PerSecond, double CpuMsPerImage, List<StageTimings> Timings);
 
     public static Command Create(EngineSource engines)
     {
@@ -54,20 +61,20 @@ public static class BenchCommand
         if (first.Subject is null) throw new UsageException($"no face in {label}: the benchmark needs a photo with a face");
         for (var i = 0; i < WarmupRuns; i++) engine.Analyze(image, AnalyzeOptions.Default);
 
-        List<StageTimings> timings = [];
-        double perSecond1 = 0, perSecond2 = 0;
+        var loadBefore = LoadAverage();
+        Phase one = null!, two = null!;
         void Phases(Action<double>? step1, Action<double>? step2)
         {
-            (perSecond1, timings) = Timed(engine, image, 1, seconds, step1);
-            (perSecond2, _) = Timed(engine, image, 2, seconds, step2);
+            one = Timed(engine, image, 1, seconds, step1);
+            two = Timed(engine, image, 2, seconds, step2);
         }
         if (progress.Profile.Capabilities.Interactive)
             progress.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
                 .Start(ctx =>
                 {
-                    var one = ctx.AddTask("1 worker", maxValue: seconds);
-                    var two = ctx.AddTask("2 workers", maxValue: seconds);
-                    Phases(s => one.Value = s, s => two.Value = s);
+                    var bar1 = ctx.AddTask("1 worker", maxValue: seconds);
+                    var bar2 = ctx.AddTask("2 workers", maxValue: seconds);
+                    Phases(s => bar1.Value = s, s => bar2.Value = s);
                 });
         else
         {
@@ -75,6 +82,7 @@ public static class BenchCommand
             Phases(null, null);
         }
 
+        var timings = one.Timings;
         var stages = new Dictionary<string, Latency>
         {
             ["decode"] = Stat(timings, t => t.DecodeMs),
@@ -87,17 +95,18 @@ public static class BenchCommand
             ["total"] = Stat(timings, t => t.TotalMs),
         };
         var peakMb = Math.Round(PeakRssBytes() / 1048576.0, 1);
-        var meets = stages["total"].P50 <= TargetP50Ms && perSecond2 >= TargetImagesPerSecond2 && peakMb <= TargetPeakMb;
+        var meets = stages["total"].P50 <= TargetP50Ms && two.PerSecond >= TargetImagesPerSecond2 && peakMb <= TargetPeakMb;
         return new BenchReport(label, first.ImageWidth, first.ImageHeight, seconds, timings.Count, stages,
-            Math.Round(perSecond1, 1), Math.Round(perSecond2, 1), peakMb, TargetP50Ms, TargetImagesPerSecond2, TargetPeakMb,
-            meets, Environment.ProcessorCount);
+            Math.Round(one.PerSecond, 1), Math.Round(two.PerSecond, 1), peakMb, TargetP50Ms, TargetImagesPerSecond2, TargetPeakMb,
+            meets, Environment.ProcessorCount, Math.Round(one.CpuMsPerImage, 2), Math.Round(two.CpuMsPerImage, 2),
+            loadBefore, LoadAverage());
     }
 
     /// <summary>Runs <paramref name="workers"/> threads analysing the same image for a fixed time.</summary>
-    static (double PerSecond, List<StageTimings> Timings) Timed(IFaceEngine engine, byte[] image, int workers,
-        double seconds, Action<double>? step)
+    static Phase Timed(IFaceEngine engine, byte[] image, int workers, double seconds, Action<double>? step)
     {
         var perWorker = new List<StageTimings>[workers];
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var limit = TimeSpan.FromSeconds(seconds);
         var threads = new Thread[workers];
@@ -113,8 +122,9 @@ public static class BenchCommand
         while (!threads.All(t => t.Join(200))) step?.Invoke(Math.Min(seconds, clock.Elapsed.TotalSeconds));
         step?.Invoke(seconds);
         var elapsed = clock.Elapsed.TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds;
         var all = perWorker.SelectMany(l => l).ToList();
-        return (all.Count / elapsed, all);
+        return new Phase(all.Count / elapsed, cpu / all.Count, all);
     }
 
     static Latency Stat(List<StageTimings> timings, Func<StageTimings, double> stage)
@@ -134,6 +144,18 @@ public static class BenchCommand
         return 0;
     }
 
+    /// <summary>The 1-minute load average (Linux), so a reader can tell a quiet run from a crowded one.</summary>
+    public static double? LoadAverage()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.Parse(first, CultureInfo.InvariantCulture);
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
     static void Print(IAnsiConsole console, BenchReport r)
     {
         var table = new Table().AddColumn("stage").AddColumn(new TableColumn("p50 ms").RightAligned())
@@ -143,6 +165,7 @@ public static class BenchCommand
         console.MarkupLine(Markup.Escape($"{r.Image} ({r.Width}x{r.Height}), {r.SingleWorkerSamples} runs on 1 worker, {r.ProcessorCount} cores"));
         console.Write(table);
         console.MarkupLine(Markup.Escape(Inv($"throughput: {r.ImagesPerSecond1Worker:0.0} images/s on 1 worker, {r.ImagesPerSecond2Workers:0.0} on 2 (target >= {r.TargetImagesPerSecond2Workers})")));
+        console.MarkupLine(Markup.Escape(Inv($"CPU time per image: {r.CpuMsPerImage1Worker:0.0} ms on 1 worker, {r.CpuMsPerImage2Workers:0.0} on 2; load average {r.LoadAverageBefore} before, {r.LoadAverageAfter} after")));
         console.MarkupLine(Markup.Escape(Inv($"peak memory (VmHWM): {r.PeakRssMb:0.0} MB (target <= {r.TargetPeakRssMb})")));
         console.MarkupLine(Markup.Escape(Inv($"p50 total {r.StagesMs["total"].P50:0.0} ms (target <= {r.TargetP50Ms}) — ")) +
                            (r.MeetsTargets ? "[green]targets met[/]" : "[yellow]targets not met[/]"));
