@@ -38,16 +38,19 @@ async Task RunAsync(string name, Func<IFaceStore> open)
     await store.CreateWorkspaceAsync(ws);
 
     var withCrops = await NewCollectionAsync(store, ws.Id);
-    double one = await InsertAsync(store, withCrops, faces, 1, crop: true);
-    double many = await InsertAsync(store, withCrops, faces, writers, crop: true);
-    Console.WriteLine($"{name}: insert with crop  1 writer {one,8:F0} faces/s | {writers} writers {many,8:F0} faces/s");
+    var one = await InsertAsync(store, withCrops, faces, 1, crop: true);
+    var many = await InsertAsync(store, withCrops, faces, writers, crop: true);
+    Console.WriteLine($"{name}: insert with crop  1 writer {one.PerSecond,6:F0} faces/s ({one.CpuMicros:F0} µs client CPU/face) | " +
+                      $"{writers} writers {many.PerSecond,6:F0} faces/s ({many.CpuMicros:F0} µs client CPU/face)");
 
     var big = await NewCollectionAsync(store, ws.Id);
     var seedWatch = Stopwatch.StartNew();
+    var seedCpu = Process.GetCurrentProcess().TotalProcessorTime;
     for (int start = 0; start < streamRows; start += 1000)
         await store.InsertFacesAsync(Enumerable.Range(start, Math.Min(1000, streamRows - start))
             .Select(i => NewFace(big, i, new Random(i), crop: null)).ToList());
-    Console.WriteLine($"{name}: batch insert (1000 per transaction, no crop) {streamRows / seedWatch.Elapsed.TotalSeconds,8:F0} faces/s ({streamRows} rows)");
+    Console.WriteLine($"{name}: batch insert (1000 per transaction, no crop) {streamRows / seedWatch.Elapsed.TotalSeconds,8:F0} faces/s " +
+                      $"({(Process.GetCurrentProcess().TotalProcessorTime - seedCpu).TotalMicroseconds / streamRows:F0} µs client CPU/face, {streamRows} rows)");
 
     for (int run = 1; run <= 2; run++)
     {
@@ -78,8 +81,9 @@ static async Task<CollectionRecord> NewCollectionAsync(IFaceStore store, string 
     return col;
 }
 
-static async Task<double> InsertAsync(IFaceStore store, CollectionRecord col, int count, int writers, bool crop)
+static async Task<(double PerSecond, double CpuMicros)> InsertAsync(IFaceStore store, CollectionRecord col, int count, int writers, bool crop)
 {
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     var watch = Stopwatch.StartNew();
     int next = -1;
     await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
@@ -92,7 +96,7 @@ static async Task<double> InsertAsync(IFaceStore store, CollectionRecord col, in
             await store.InsertFaceAsync(face, primary);
         }
     })));
-    return count / watch.Elapsed.TotalSeconds;
+    return (count / watch.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / count);
 }
 
 static (FaceRecord, ReferenceRecord) NewFace(CollectionRecord col, int i, Random random, byte[]? crop)
