@@ -128,11 +128,23 @@ public static class ServerApp
         sources.Insert(at, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = mapped });
     }
 
+    /// <summary>wwwroot/ui beside the binaries (./visage builds), else in the source tree above them (tests, dotnet run).</summary>
+    static string? FindDashboard(string contentRoot)
+    {
+        var beside = Path.Combine(contentRoot, "wwwroot", "ui");
+        if (Directory.Exists(beside)) return beside;
+        for (var dir = new DirectoryInfo(contentRoot); dir is not null; dir = dir.Parent)
+        {
+            var source = Path.Combine(dir.FullName, "src", "Visage.Server", "wwwroot", "ui");
+            if (Directory.Exists(source)) return source;
+        }
+        return null;
+    }
+
     /// <summary>The dashboard's static build (wwwroot/ui, from scripts/build-ui.sh) at /ui, index.html for client routes.</summary>
     static void MapDashboard(WebApplication app)
     {
-        var dir = Path.Combine(app.Environment.ContentRootPath, "wwwroot", "ui");
-        if (!Directory.Exists(dir)) return;
+        if (FindDashboard(app.Environment.ContentRootPath) is not { } dir) return;
         var files = new PhysicalFileProvider(dir);
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = "/ui" });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = "/ui" });

@@ -45,6 +45,9 @@ public sealed class StartupTasks(IFaceStore store, KeyService keys, IndexManager
         sb.Append("# HELP visage_inference_waiting Requests waiting for a worker.\n# TYPE visage_inference_waiting gauge\nvisage_inference_waiting ").Append(pool.Waiting).Append('\n');
         sb.Append("# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ")
           .Append(Environment.WorkingSet).Append('\n');
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        sb.Append("# HELP process_peak_resident_memory_bytes Peak resident memory since start.\n# TYPE process_peak_resident_memory_bytes gauge\nprocess_peak_resident_memory_bytes ")
+          .Append(self.PeakWorkingSet64).Append('\n');
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
