@@ -14,7 +14,7 @@ internal static class ImageHeaderReader
     public static ImageHeader Read(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty) throw new ImageException(ImageErrorKind.Empty, "the image is empty (0 bytes)");
-        if (StartsWithOrIsPrefixOf(data, JpegMagic)) return ReadJpeg(data);
+        if (StartsWithOrIsPrefixOf(data, JpegMagic)) return ReadJpeg(data, out _);
         if (StartsWithOrIsPrefixOf(data, PngMagic)) return ReadPng(data);
         if (StartsWithOrIsPrefixOf(data, Riff) && (data.Length < 12 || data.Slice(8, 4).SequenceEqual(Webp)))
             return ReadWebp(data);
@@ -36,18 +36,22 @@ internal static class ImageHeaderReader
     /// <summary>Walks the segments up to the first scan (SOS): the frame header gives the size, the first Exif
     /// block the orientation, and a file that stops before its first scan is reported as cut short here rather
     /// than as whatever libjpeg makes of the missing tables.</summary>
-    static ImageHeader ReadJpeg(ReadOnlySpan<byte> data)
+    static ImageHeader ReadJpeg(ReadOnlySpan<byte> data, out int strayBytesMarker)
     {
         int orientation = 1, width = 0, height = 0;
+        strayBytesMarker = -1;
         bool exifSeen = false;
         int pos = 2;
         while (true)
         {
-            if (pos >= data.Length) throw Truncated("JPEG");
-            if (data[pos] != 0xFF) throw Corrupt("JPEG", $"expected a marker at byte {pos}");
+            // Like libjpeg, skip stray bytes up to the next marker: some writers leave a few between segments.
+            int stray = pos;
+            while (pos < data.Length && data[pos] != 0xFF) pos++;
+            stray = pos - stray;
             while (pos < data.Length && data[pos] == 0xFF) pos++;   // fill bytes
             if (pos >= data.Length) throw Truncated("JPEG");
             byte marker = data[pos++];
+            if (stray > 0 && strayBytesMarker < 0) strayBytesMarker = marker;
             if (marker is >= 0xD0 and <= 0xD7 or 0x01) continue;   // markers without a length
             if (marker is 0xD8 or 0xD9 or 0x00) throw Corrupt("JPEG", $"marker 0x{marker:X2} before the first scan");
             if (pos + 2 > data.Length) throw Truncated("JPEG");
@@ -78,6 +82,13 @@ internal static class ImageHeaderReader
             }
             pos = end;
         }
+    }
+
+    /// <summary>The marker that the first stray bytes between header segments precede, or -1 when the header has none.</summary>
+    public static int JpegHeaderStrayBytesMarker(ReadOnlySpan<byte> jpeg)
+    {
+        try { ReadJpeg(jpeg, out var marker); return marker; }
+        catch (ImageException) { return -1; }
     }
 
     /// <summary>Tag 0x0112 of IFD0 in a TIFF structure, 1 when absent or malformed: broken metadata must not

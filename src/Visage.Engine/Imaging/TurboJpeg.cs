@@ -9,6 +9,7 @@ internal static unsafe class TurboJpeg
 {
     const int PixelFormatRgb = 0;        // TJPF_RGB
     const int Subsample444 = 0, Subsample420 = 2;
+    const int FlagProgressive = 16384;  // TJFLAG_PROGRESSIVE
     const int FlagLimitScans = 32768;    // TJFLAG_LIMITSCANS: refuse progressive files with >500 scans (CPU bombs)
     const int ErrorWarning = 0;          // TJERR_WARNING
     const int ColorspaceCmyk = 3, ColorspaceYcck = 4;
@@ -57,17 +58,15 @@ internal static unsafe class TurboJpeg
             fixed (byte* dst = rgb)
             {
                 int w, h, subsampling, colorspace;
-                if (n.DecompressHeader3(handle, src, new CULong((nuint)jpeg.Length), &w, &h, &subsampling, &colorspace) != 0)
-                    throw Failure(n, handle, jpeg.Length);
+                ThrowOnFailure(n, handle, n.DecompressHeader3(handle, src, new CULong((nuint)jpeg.Length), &w, &h, &subsampling, &colorspace), jpeg);
                 if (w != width || h != height)
                     throw new ImageException(ImageErrorKind.Corrupt, $"JPEG frame headers disagree ({width}x{height} and {w}x{h})");
                 if (colorspace is ColorspaceCmyk or ColorspaceYcck)
                     throw new ImageException(ImageErrorKind.Unsupported, "CMYK JPEG images are not supported; save the photo as RGB");
                 // Given the exact 1/d size, TurboJPEG picks that factor (the largest whose output fits), so it writes
                 // exactly outHeight rows of outWidth pixels.
-                if (n.Decompress2(handle, src, new CULong((nuint)jpeg.Length), dst, outWidth, outWidth * 3, outHeight, PixelFormatRgb, FlagLimitScans) != 0
-                    && !IsBenignWarning(n, handle))
-                    throw Failure(n, handle, jpeg.Length);
+                ThrowOnFailure(n, handle, n.Decompress2(handle, src, new CULong((nuint)jpeg.Length), dst, outWidth, outWidth * 3, outHeight,
+                    PixelFormatRgb, FlagLimitScans), jpeg);
             }
             healthy = true;
         }
@@ -83,7 +82,7 @@ internal static unsafe class TurboJpeg
     public static (int Width, int Height) ScaledSize(int width, int height, int denominator) =>
         ((width + denominator - 1) / denominator, (height + denominator - 1) / denominator);
 
-    public static byte[] EncodeRgb(ReadOnlySpan<byte> rgb, int width, int height, int quality, bool subsampleChroma)
+    public static byte[] EncodeRgb(ReadOnlySpan<byte> rgb, int width, int height, int quality, bool subsampleChroma, bool progressive = false)
     {
         var n = Native;
         var handle = Rent(n.Compressors, n.InitCompress);
@@ -94,7 +93,7 @@ internal static unsafe class TurboJpeg
             var size = new CULong(0);
             fixed (byte* src = rgb)
                 if (n.Compress2(handle, src, width, width * 3, height, PixelFormatRgb, &jpeg, &size,
-                        subsampleChroma ? Subsample420 : Subsample444, quality, 0) != 0)
+                        subsampleChroma ? Subsample420 : Subsample444, quality, progressive ? FlagProgressive : 0) != 0)
                     throw new InvalidOperationException("tjCompress2 failed: " + ErrorText(n, handle));
             healthy = true;
             return new ReadOnlySpan<byte>(jpeg, checked((int)size.Value)).ToArray();
@@ -102,7 +101,9 @@ internal static unsafe class TurboJpeg
         finally
         {
             if (jpeg != null) n.Free(jpeg);
-            if (healthy) n.Compressors.Add(handle); else n.Destroy(handle);
+            // libjpeg-turbo 2.1 keeps the progressive scan script in the handle: a baseline encode after it on the
+            // same handle comes out corrupt (found by JpegVariantTests), so such a handle is not reused.
+            if (healthy && !progressive) n.Compressors.Add(handle); else n.Destroy(handle);
         }
     }
 
@@ -113,17 +114,24 @@ internal static unsafe class TurboJpeg
         return handle != 0 ? handle : throw new OutOfMemoryException("TurboJPEG could not allocate a handle");
     }
 
-    // Some encoders leave stray bytes between segments; libjpeg recovers exactly, so the pixels are good.
-    static bool IsBenignWarning(Api n, nint handle) =>
-        n.GetErrorCode(handle) == ErrorWarning && ErrorText(n, handle).Contains("extraneous bytes before marker", StringComparison.Ordinal);
-
-    static ImageException Failure(Api n, nint handle, int length)
+    /// <summary>TurboJPEG returns -1 for warnings as well as errors, and keeps only the last message. Stray bytes
+    /// between header segments are the one warning after which libjpeg's output is exact (some writers produce
+    /// them); the same message after a scan means the entropy data went wrong and libjpeg resynchronised on the
+    /// next marker. Any warning but the first kind means pixels were made up, and the photo is refused rather
+    /// than enrolled with grey or garbled blocks.</summary>
+    static void ThrowOnFailure(Api n, nint handle, int result, ReadOnlySpan<byte> jpeg)
     {
+        if (result == 0) return;
         var text = ErrorText(n, handle);
+        if (n.GetErrorCode(handle) == ErrorWarning && text.Contains("extraneous bytes before marker", StringComparison.Ordinal)
+            && ImageHeaderReader.JpegHeaderStrayBytesMarker(jpeg) is >= 0 and var marker
+            && text.EndsWith($"before marker 0x{marker:x2}", StringComparison.Ordinal))
+            return;
+        int length = jpeg.Length;
         // libjpeg's memory source reports running out of data as "Premature end of JPEG file" (a warning: it pads
         // the rest with grey) or "Premature end of input file"; both mean the upload was cut short.
         var kind = text.Contains("Premature end", StringComparison.Ordinal) ? ImageErrorKind.Truncated : ImageErrorKind.Corrupt;
-        return new ImageException(kind, kind == ImageErrorKind.Truncated
+        throw new ImageException(kind, kind == ImageErrorKind.Truncated
             ? $"JPEG data ends early after {length} bytes ({text})"
             : $"JPEG data is corrupt ({text})");
     }
