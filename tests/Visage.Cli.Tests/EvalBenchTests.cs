@@ -61,6 +61,44 @@ public class EvalCommandTests(CliFixture cli)
     }
 
     [Fact]
+    public async Task Eval_follows_the_folds_of_an_lfw_pairs_file_found_in_the_dataset_folder()
+    {
+        // A small LFW-layout dataset of links to the test photos (nothing is copied), with a 2-fold pairs.txt.
+        var root = Directory.CreateTempSubdirectory("visage-lfw-").FullName;
+        try
+        {
+            foreach (var identity in new[] { "Jon_Voight", "Juanes", "LeAnn_Rimes", "Owen_Wilson", "Brad_Smith" })
+            {
+                Directory.CreateDirectory(Path.Combine(root, identity));
+                foreach (var file in Directory.GetFiles(TestData.Path_("verify", identity)))
+                    File.CreateSymbolicLink(Path.Combine(root, identity, Path.GetFileName(file)), file);
+            }
+            File.WriteAllText(Path.Combine(root, "pairs.txt"), """
+                2	2
+                Jon_Voight	1	2
+                Juanes	1	3
+                Jon_Voight	1	Juanes	2
+                LeAnn_Rimes	1	Owen_Wilson	2
+                LeAnn_Rimes	1	2
+                Owen_Wilson	1	2
+                Jon_Voight	3	Owen_Wilson	1
+                Juanes	3	LeAnn_Rimes	2
+                """);
+            var r = await cli.Run("eval", root, "--json", "--workers", "1");
+            Assert.True(r.ExitCode == 0, r.Error);
+            using var doc = JsonDocument.Parse(r.Output);
+            var j = doc.RootElement;
+            Assert.StartsWith("2-fold, folds as in the pairs file", j.GetProperty("pairs_protocol").GetString());
+            Assert.Equal((4, 4), (j.GetProperty("same_pairs").GetInt32(), j.GetProperty("different_pairs").GetInt32()));
+            Assert.InRange(j.GetProperty("verification_accuracy").GetDouble(), 0.75, 1.0);
+            Assert.Equal((4, 6, 1), (j.GetProperty("gallery_size").GetInt32(), j.GetProperty("mate_probes").GetInt32(),
+                j.GetProperty("non_mate_probes").GetInt32()));
+            Assert.Equal(1.0, j.GetProperty("rank1").GetDouble());
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
     public async Task Eval_with_a_pairs_file_naming_missing_images_fails_before_loading_models()
     {
         var pairs = Path.GetTempFileName();
@@ -80,6 +118,14 @@ public class EvalCommandTests(CliFixture cli)
         var r = await cli.Run("eval");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("dataset folder", r.Error);
+    }
+
+    [Fact]
+    public async Task Eval_with_zero_workers_is_a_usage_error()
+    {
+        var r = await cli.Run("eval", TestData.Path_("verify"), "--workers", "0");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--workers", r.Error);
     }
 }
 

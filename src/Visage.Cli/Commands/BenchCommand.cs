@@ -1,3 +1,4 @@
+using static System.FormattableString;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -164,12 +165,11 @@ public static class BenchCommand
             table.AddRow(stage, l.P50.ToString("0.00", CultureInfo.InvariantCulture), l.P95.ToString("0.00", CultureInfo.InvariantCulture));
         console.MarkupLine(Markup.Escape($"{r.Image} ({r.Width}x{r.Height}), {r.SingleWorkerSamples} runs on 1 worker, {r.ProcessorCount} cores"));
         console.Write(table);
-        console.MarkupLine(Markup.Escape(Inv($"throughput: {r.ImagesPerSecond1Worker:0.0} images/s on 1 worker, {r.ImagesPerSecond2Workers:0.0} on 2 (target >= {r.TargetImagesPerSecond2Workers})")));
-        console.MarkupLine(Markup.Escape(Inv($"CPU time per image: {r.CpuMsPerImage1Worker:0.0} ms on 1 worker, {r.CpuMsPerImage2Workers:0.0} on 2; load average {r.LoadAverageBefore} before, {r.LoadAverageAfter} after")));
-        console.MarkupLine(Markup.Escape(Inv($"peak memory (VmHWM): {r.PeakRssMb:0.0} MB (target <= {r.TargetPeakRssMb})")));
-        console.MarkupLine(Markup.Escape(Inv($"p50 total {r.StagesMs["total"].P50:0.0} ms (target <= {r.TargetP50Ms}) — ")) +
+        console.MarkupLine(Markup.Escape(Invariant($"throughput: {r.ImagesPerSecond1Worker:0.0} images/s on 1 worker, {r.ImagesPerSecond2Workers:0.0} on 2 (target >= {r.TargetImagesPerSecond2Workers})")));
+        console.MarkupLine(Markup.Escape(Invariant($"CPU time per image: {r.CpuMsPerImage1Worker:0.0} ms on 1 worker, {r.CpuMsPerImage2Workers:0.0} on 2; load average {r.LoadAverageBefore} before, {r.LoadAverageAfter} after")));
+        console.MarkupLine(Markup.Escape(Invariant($"peak memory (VmHWM): {r.PeakRssMb:0.0} MB (target <= {r.TargetPeakRssMb})")));
+        console.MarkupLine(Markup.Escape(Invariant($"p50 total {r.StagesMs["total"].P50:0.0} ms (target <= {r.TargetP50Ms}) — ")) +
                            (r.MeetsTargets ? "[green]targets met[/]" : "[yellow]targets not met[/]"));
     }
 
-    static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,4 @@
+using static System.FormattableString;
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
@@ -109,16 +110,15 @@ public static class EvalCommand
         var t = EngineDefaults.MatchThreshold;
         var point = scores.At(t);
         var svg = RocSvg.Render(scores.Roc(), scores.NegativeCount, point,
-            Inv($"engine threshold {t:0.00}: TAR {point.TrueAcceptRate:0.000}, FAR {point.FalseAcceptRate:0.0000}"),
+            Invariant($"engine threshold {t:0.00}: TAR {point.TrueAcceptRate:0.000}, FAR {point.FalseAcceptRate:0.0000}"),
             "Visage verification ROC",
-            Inv($"{Path.GetFileName(report.PairsFile)}: {scores.PositiveCount} same / {scores.NegativeCount} different pairs, AUC {report.RocAuc:0.0000}, accuracy {report.VerificationAccuracy:P2}"));
+            Invariant($"{Path.GetFileName(report.PairsFile)}: {scores.PositiveCount} same / {scores.NegativeCount} different pairs, AUC {report.RocAuc:0.0000}, accuracy {report.VerificationAccuracy:P2}"));
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         File.WriteAllText(full, svg);
         report.RocSvg = full;
     }
 
-    static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     static void PrintTable(IAnsiConsole console, EvalReport r)
     {

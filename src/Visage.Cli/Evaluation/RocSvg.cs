@@ -1,3 +1,4 @@
+using static System.FormattableString;
 using System.Globalization;
 using System.Text;
 
@@ -19,41 +20,41 @@ public static class RocSvg
         double Y(double tar) => Top + PlotH * (1 - tar);
 
         var svg = new StringBuilder();
-        svg.Append(Inv($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n"));
-        svg.Append(Inv($"<rect width=\"{Width}\" height=\"{Height}\" fill=\"white\"/>\n"));
-        svg.Append(Inv($"<text x=\"{Width / 2}\" y=\"24\" text-anchor=\"middle\" font-size=\"17\" font-weight=\"bold\">{Escape(title)}</text>\n"));
-        svg.Append(Inv($"<text x=\"{Width / 2}\" y=\"44\" text-anchor=\"middle\" font-size=\"12\" fill=\"#444\">{Escape(subtitle)}</text>\n"));
+        svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n"));
+        svg.Append(Invariant($"<rect width=\"{Width}\" height=\"{Height}\" fill=\"white\"/>\n"));
+        svg.Append(Invariant($"<text x=\"{Width / 2}\" y=\"24\" text-anchor=\"middle\" font-size=\"17\" font-weight=\"bold\">{Escape(title)}</text>\n"));
+        svg.Append(Invariant($"<text x=\"{Width / 2}\" y=\"44\" text-anchor=\"middle\" font-size=\"12\" fill=\"#444\">{Escape(subtitle)}</text>\n"));
 
         for (var d = minDecade; d <= 0; d++)
         {
             var x = X(Math.Pow(10, d));
-            svg.Append(Inv($"<line x1=\"{x:0.#}\" y1=\"{Top}\" x2=\"{x:0.#}\" y2=\"{Top + PlotH}\" stroke=\"#ddd\"/>\n"));
+            svg.Append(Invariant($"<line x1=\"{x:0.#}\" y1=\"{Top}\" x2=\"{x:0.#}\" y2=\"{Top + PlotH}\" stroke=\"#ddd\"/>\n"));
             var label = d == 0 ? "1" : $"1e{d}";
-            svg.Append(Inv($"<text x=\"{x:0.#}\" y=\"{Top + PlotH + 18}\" text-anchor=\"middle\" font-size=\"12\">{label}</text>\n"));
+            svg.Append(Invariant($"<text x=\"{x:0.#}\" y=\"{Top + PlotH + 18}\" text-anchor=\"middle\" font-size=\"12\">{label}</text>\n"));
             if (d < 0)
                 for (var m = 2; m <= 9; m++) // minor ticks of the log scale
                 {
                     var xm = X(m * Math.Pow(10, d));
-                    svg.Append(Inv($"<line x1=\"{xm:0.#}\" y1=\"{Top + PlotH}\" x2=\"{xm:0.#}\" y2=\"{Top + PlotH + 4}\" stroke=\"#888\"/>\n"));
+                    svg.Append(Invariant($"<line x1=\"{xm:0.#}\" y1=\"{Top + PlotH}\" x2=\"{xm:0.#}\" y2=\"{Top + PlotH + 4}\" stroke=\"#888\"/>\n"));
                 }
         }
         for (var i = 0; i <= 10; i += 2)
         {
             var tar = i / 10.0;
             var y = Y(tar);
-            svg.Append(Inv($"<line x1=\"{Left}\" y1=\"{y:0.#}\" x2=\"{Left + PlotW}\" y2=\"{y:0.#}\" stroke=\"#ddd\"/>\n"));
-            svg.Append(Inv($"<text x=\"{Left - 8}\" y=\"{y + 4:0.#}\" text-anchor=\"end\" font-size=\"12\">{tar:0.0}</text>\n"));
+            svg.Append(Invariant($"<line x1=\"{Left}\" y1=\"{y:0.#}\" x2=\"{Left + PlotW}\" y2=\"{y:0.#}\" stroke=\"#ddd\"/>\n"));
+            svg.Append(Invariant($"<text x=\"{Left - 8}\" y=\"{y + 4:0.#}\" text-anchor=\"end\" font-size=\"12\">{tar:0.0}</text>\n"));
         }
-        svg.Append(Inv($"<rect x=\"{Left}\" y=\"{Top}\" width=\"{PlotW}\" height=\"{PlotH}\" fill=\"none\" stroke=\"#333\"/>\n"));
-        svg.Append(Inv($"<text x=\"{Left + PlotW / 2}\" y=\"{Height - 28}\" text-anchor=\"middle\" font-size=\"13\">False accept rate (log scale; FAR 0 drawn at the left edge)</text>\n"));
-        svg.Append(Inv($"<text transform=\"translate(22 {Top + PlotH / 2}) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">True accept rate</text>\n"));
+        svg.Append(Invariant($"<rect x=\"{Left}\" y=\"{Top}\" width=\"{PlotW}\" height=\"{PlotH}\" fill=\"none\" stroke=\"#333\"/>\n"));
+        svg.Append(Invariant($"<text x=\"{Left + PlotW / 2}\" y=\"{Height - 28}\" text-anchor=\"middle\" font-size=\"13\">False accept rate (log scale; FAR 0 drawn at the left edge)</text>\n"));
+        svg.Append(Invariant($"<text transform=\"translate(22 {Top + PlotH / 2}) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">True accept rate</text>\n"));
 
         // Chance: TAR = FAR, a curve on a log axis.
         svg.Append("<polyline fill=\"none\" stroke=\"#999\" stroke-dasharray=\"5 4\" points=\"");
         for (var i = 0; i <= 60; i++)
         {
             var far = Math.Pow(10, minDecade + -minDecade * i / 60.0);
-            svg.Append(Inv($"{X(far):0.##},{Y(far):0.##} "));
+            svg.Append(Invariant($"{X(far):0.##},{Y(far):0.##} "));
         }
         svg.Append("\"/>\n");
 
@@ -61,28 +62,27 @@ public static class RocSvg
         svg.Append("<polyline fill=\"none\" stroke=\"#1f5fbf\" stroke-width=\"2.2\" points=\"");
         for (var i = 0; i < roc.Count; i++)
         {
-            if (i > 0) svg.Append(Inv($"{X(roc[i].FalseAcceptRate):0.##},{Y(roc[i - 1].TrueAcceptRate):0.##} "));
-            svg.Append(Inv($"{X(roc[i].FalseAcceptRate):0.##},{Y(roc[i].TrueAcceptRate):0.##} "));
+            if (i > 0) svg.Append(Invariant($"{X(roc[i].FalseAcceptRate):0.##},{Y(roc[i - 1].TrueAcceptRate):0.##} "));
+            svg.Append(Invariant($"{X(roc[i].FalseAcceptRate):0.##},{Y(roc[i].TrueAcceptRate):0.##} "));
         }
         svg.Append("\"/>\n");
 
         if (marked is { } p)
         {
             var (mx, my) = (X(p.FalseAcceptRate), Y(p.TrueAcceptRate));
-            svg.Append(Inv($"<circle cx=\"{mx:0.##}\" cy=\"{my:0.##}\" r=\"6\" fill=\"#d62728\" stroke=\"white\" stroke-width=\"1.5\"/>\n"));
+            svg.Append(Invariant($"<circle cx=\"{mx:0.##}\" cy=\"{my:0.##}\" r=\"6\" fill=\"#d62728\" stroke=\"white\" stroke-width=\"1.5\"/>\n"));
             var anchor = mx > Left + PlotW * 0.6 ? "end" : "start";
             var dx = anchor == "end" ? -10 : 10;
-            svg.Append(Inv($"<text x=\"{mx + dx:0.##}\" y=\"{my + 20:0.##}\" text-anchor=\"{anchor}\" font-size=\"12\" fill=\"#d62728\">{Escape(markedLabel)}</text>\n"));
+            svg.Append(Invariant($"<text x=\"{mx + dx:0.##}\" y=\"{my + 20:0.##}\" text-anchor=\"{anchor}\" font-size=\"12\" fill=\"#d62728\">{Escape(markedLabel)}</text>\n"));
         }
-        svg.Append(Inv($"<g font-size=\"12\"><line x1=\"{Left + PlotW - 190}\" y1=\"{Top + PlotH - 40}\" x2=\"{Left + PlotW - 160}\" y2=\"{Top + PlotH - 40}\" stroke=\"#1f5fbf\" stroke-width=\"2.2\"/>"));
-        svg.Append(Inv($"<text x=\"{Left + PlotW - 152}\" y=\"{Top + PlotH - 36}\">ROC</text>"));
-        svg.Append(Inv($"<line x1=\"{Left + PlotW - 190}\" y1=\"{Top + PlotH - 20}\" x2=\"{Left + PlotW - 160}\" y2=\"{Top + PlotH - 20}\" stroke=\"#999\" stroke-dasharray=\"5 4\"/>"));
-        svg.Append(Inv($"<text x=\"{Left + PlotW - 152}\" y=\"{Top + PlotH - 16}\">chance</text></g>\n"));
+        svg.Append(Invariant($"<g font-size=\"12\"><line x1=\"{Left + PlotW - 190}\" y1=\"{Top + PlotH - 40}\" x2=\"{Left + PlotW - 160}\" y2=\"{Top + PlotH - 40}\" stroke=\"#1f5fbf\" stroke-width=\"2.2\"/>"));
+        svg.Append(Invariant($"<text x=\"{Left + PlotW - 152}\" y=\"{Top + PlotH - 36}\">ROC</text>"));
+        svg.Append(Invariant($"<line x1=\"{Left + PlotW - 190}\" y1=\"{Top + PlotH - 20}\" x2=\"{Left + PlotW - 160}\" y2=\"{Top + PlotH - 20}\" stroke=\"#999\" stroke-dasharray=\"5 4\"/>"));
+        svg.Append(Invariant($"<text x=\"{Left + PlotW - 152}\" y=\"{Top + PlotH - 16}\">chance</text></g>\n"));
         svg.Append("</svg>\n");
         return svg.ToString();
     }
 
-    static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     static string Escape(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 }
