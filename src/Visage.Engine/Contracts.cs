@@ -36,7 +36,8 @@ public sealed class ImageException(ImageErrorKind kind, string message) : Except
 
 public enum ImageFormat { Jpeg, Png, Webp }
 
-/// <summary>What the header says, read without decoding pixels.</summary>
+/// <summary>What the header says, read without decoding pixels. Width and Height are as stored in the file; EXIF
+/// orientations 5..8 swap them in the decoded image.</summary>
 public readonly record struct ImageHeader(ImageFormat Format, int Width, int Height, int ExifOrientation);
 
 public interface IImageDecoder

@@ -7,7 +7,7 @@ namespace Visage.Engine.Imaging;
 internal static class Orientation
 {
     // Rotations walk the source column-wise; square tiles keep both the read and the write side in cache.
-    const int Tile = 64;
+    const int Tile = 128;
 
     public static (int Width, int Height) UprightSize(int width, int height, int orientation) =>
         orientation >= 5 ? (height, width) : (width, height);
