@@ -88,12 +88,21 @@ public static class CollectionRestorer
             onFace?.Invoke(faces);
         }
 
-        await foreach (var face in archive.FacesAsync(ct))
+        try
         {
-            batch.Add(face);
-            if (batch.Count == BatchSize) await FlushAsync();
+            await foreach (var face in archive.FacesAsync(ct))
+            {
+                batch.Add(face);
+                if (batch.Count == BatchSize) await FlushAsync();
+            }
+            await FlushAsync();
         }
-        await FlushAsync();
+        catch
+        {
+            // A damaged file or an interruption must not leave half a collection that looks restored.
+            await local.Store.DeleteCollectionAsync(target.WorkspaceId, target.Id, CancellationToken.None);
+            throw;
+        }
         return new RestoreResult(target.Id, target.Name, preserve, faces, references, reembedded, dropped);
     }
 
