@@ -27,6 +27,33 @@ public class CodecRoundTripTests
     }
 
     [Fact]
+    public void Png_from_an_independent_writer_decodes_to_exactly_its_pixels()
+    {
+        // Written with .NET's zlib rather than libpng, so this does not only check libpng against itself.
+        var png = PngWriter.Write(Face.Width, Face.Height, PngWriter.Rgb, 8, Face.Pixels);
+        Assert.Equal(Face.Pixels, Decoder.Decode(png).Pixels);
+    }
+
+    [Theory]
+    [InlineData(90)]
+    [InlineData(100)]
+    public void Webp_in_the_extended_container_decodes_like_the_simple_one(int quality)
+    {
+        var simple = ImageEncoder.EncodeWebp(Face, quality);
+        var extended = HostileImages.WebpExtended(simple, Face.Width, Face.Height);
+        var header = Decoder.ReadHeader(extended);
+        Assert.Equal((ImageFormat.Webp, 250, 250), (header.Format, header.Width, header.Height));
+        Assert.Equal(Decoder.Decode(simple).Pixels, Decoder.Decode(extended).Pixels);
+    }
+
+    [Fact]
+    public void Webp_whose_container_and_bitstream_disagree_on_size_is_Corrupt()
+    {
+        var lying = HostileImages.WebpExtended(ImageEncoder.EncodeWebp(Face, 90), 300, 250);
+        Assert.Equal(ImageErrorKind.Corrupt, Assert.Throws<ImageException>(() => Decoder.Decode(lying)).Kind);
+    }
+
+    [Fact]
     public void Webp_lossy_round_trip_is_close_and_smaller_at_lower_quality()
     {
         var good = ImageEncoder.EncodeWebp(Face, 90);

@@ -63,4 +63,21 @@ public static class HostileImages
 
         static void WriteU24(Span<byte> at, int v) { at[0] = (byte)v; at[1] = (byte)(v >> 8); at[2] = (byte)(v >> 16); }
     }
+
+    /// <summary>A simple-format (VP8 or VP8L) WebP rewrapped in the extended format: a VP8X chunk declaring
+    /// <paramref name="width"/> x <paramref name="height"/>, then the original image chunk, as writers that add
+    /// metadata produce it.</summary>
+    public static byte[] WebpExtended(byte[] simpleWebp, int width, int height)
+    {
+        var image = simpleWebp.AsSpan(12);   // the VP8/VP8L chunk after RIFF size WEBP
+        var data = new byte[12 + 18 + image.Length];
+        "RIFF"u8.CopyTo(data);
+        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(4), (uint)(data.Length - 8));
+        "WEBPVP8X"u8.CopyTo(data.AsSpan(8));
+        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(16), 10);
+        data[24] = (byte)(width - 1); data[25] = (byte)((width - 1) >> 8); data[26] = (byte)((width - 1) >> 16);
+        data[27] = (byte)(height - 1); data[28] = (byte)((height - 1) >> 8); data[29] = (byte)((height - 1) >> 16);
+        image.CopyTo(data.AsSpan(30));
+        return data;
+    }
 }
