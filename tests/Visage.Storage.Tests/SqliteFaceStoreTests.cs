@@ -82,6 +82,43 @@ public sealed class SqliteFaceStoreTests : FaceStoreContractTests, IDisposable
     }
 
     [Fact]
+    public async Task Read_only_data_directory_is_a_typed_unavailable_error()
+    {
+        string empty = Path.Combine(dataDirectory, "read-only-empty");
+        string existing = Path.Combine(dataDirectory, "read-only-existing");
+        await using (var seeded = new SqliteFaceStore(existing)) await seeded.MigrateAsync();
+        Directory.CreateDirectory(empty);
+        foreach (var f in Directory.GetFiles(existing, "visage.db-*")) File.Delete(f);
+        await MakeReadOnlyAsync(empty, true);
+        await MakeReadOnlyAsync(existing, true);
+        try
+        {
+            var e = Assert.Throws<StoreUnavailableException>(() => new SqliteFaceStore(empty));
+            Assert.Contains(empty, e.Message);
+            Assert.Throws<StoreUnavailableException>(() => new SqliteFaceStore(existing));
+        }
+        finally
+        {
+            await MakeReadOnlyAsync(empty, false);
+            await MakeReadOnlyAsync(existing, false);
+        }
+    }
+
+    /// <summary>Root ignores permission bits, so as root the directory is made immutable instead.</summary>
+    static async Task MakeReadOnlyAsync(string dir, bool readOnly)
+    {
+        if (Environment.UserName != "root")
+        {
+            File.SetUnixFileMode(dir, readOnly ? UnixFileMode.UserRead | UnixFileMode.UserExecute
+                : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            return;
+        }
+        using var chattr = System.Diagnostics.Process.Start("chattr", [readOnly ? "+i" : "-i", dir]);
+        await chattr.WaitForExitAsync();
+        Assert.True(chattr.ExitCode == 0, "chattr is needed to make a directory read-only for root");
+    }
+
+    [Fact]
     public async Task A_file_that_is_not_a_database_is_a_typed_unavailable_error()
     {
         string dir = Path.Combine(dataDirectory, "garbage");
