@@ -13,8 +13,9 @@ public sealed class EngineOptions
     public long MaxImagePixels { get; set; } = 50_000_000;
 
     /// <summary>Longest side the engine decodes big JPEGs down to (DCT scaling keeps it at least this long);
-    /// results are still reported in the original's pixels. 0 decodes at full size.</summary>
-    public int MaxAnalysisSide { get; set; } = 1600;
+    /// results are still reported in the original's pixels. 0 decodes at full size. The detector sees the whole
+    /// image at 320×240, so a face it can find is still ≥ ~80 px at 1280.</summary>
+    public int MaxAnalysisSide { get; set; } = 1280;
     /// <summary>Minimum detector score for a face.</summary>
     public float DetectorScoreThreshold { get; set; } = 0.65f;
     /// <summary>Below this detector confidence a face gets LOW_CONFIDENCE.</summary>
@@ -43,7 +44,7 @@ public sealed class EngineOptions
     public float LivenessThreshold { get; set; } = 0.05f;
     /// <summary>Fraction of the liveness model's 2.7× context window that must lie inside the image for a
     /// confident verdict; below it the verdict is Uncertain.</summary>
-    public float LivenessMinContext { get; set; } = 0.5f;
+    public float LivenessMinContext { get; set; } = 0.4f;
 
     public static string CacheRoot =>
         Environment.GetEnvironmentVariable("VISAGE_CACHE") is { Length: > 0 } c
