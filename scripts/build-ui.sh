@@ -23,10 +23,16 @@ sources_changed() {
   [ ! -f "$STAMP" ] && return 0
   [ -n "$(find "$UI" -path "$UI/node_modules" -prune -o -type f -newer "$STAMP" -print -quit)" ]
 }
-if [ "$FORCE" = 0 ] && ! sources_changed; then
-  [ "$QUIET" = 1 ] || say "up to date (${OUT#"$ROOT/"})"
-  exit 0
-fi
+up_to_date() {
+  [ "$FORCE" = 0 ] && ! sources_changed && { [ "$QUIET" = 1 ] || say "up to date (${OUT#"$ROOT/"})"; }
+}
+up_to_date && exit 0
+
+# Several builds and test runs share this tree: one UI build at a time, and the next one finds it done.
+mkdir -p "$ROOT/.cache"
+exec 9>"$ROOT/.cache/build-ui.lock"
+flock 9
+up_to_date && exit 0
 
 command -v node >/dev/null && command -v npm >/dev/null \
   || { say "error: Node.js and npm are needed to build the dashboard (Debian: apt-get install nodejs npm)"; exit 1; }
@@ -40,5 +46,12 @@ fi
 say "type-checking"
 npx --no-install tsc --noEmit || { say "error: type errors in ui/src"; exit 1; }
 say "building into ${OUT#"$ROOT/"}"
-npx --no-install vite build --logLevel warn || { say "error: vite build failed"; exit 1; }
+# Built aside and swapped in, so a running service never serves a half-written dashboard.
+NEXT="$ROOT/.cache/ui-build.$$"
+OLD="$ROOT/.cache/ui-old.$$"
+trap 'rm -rf "$NEXT" "$OLD"' EXIT
+npx --no-install vite build --logLevel warn --outDir "$NEXT" --emptyOutDir || { say "error: vite build failed"; exit 1; }
+mkdir -p "$(dirname "$OUT")"
+[ -d "$OUT" ] && mv "$OUT" "$OLD"
+mv "$NEXT" "$OUT"
 touch "$STAMP"

@@ -39,6 +39,15 @@ public sealed class ApiClient(Uri baseUrl, string key) : IDisposable
         return res.StatusCode;
     }
 
+    public async Task<JsonNode> GetCollectionAsync(string collectionId) =>
+        await SendAsync(HttpMethod.Get, $"collections/{collectionId}");
+
+    public async Task<HttpStatusCode> StatusOfCollectionAsync(string collectionId)
+    {
+        using var res = await _http.GetAsync($"collections/{collectionId}");
+        return res.StatusCode;
+    }
+
     public async Task<long> FaceCountAsync(string collectionId) =>
         (long)(await SendAsync(HttpMethod.Get, $"collections/{collectionId}"))["face_count"]!;
 

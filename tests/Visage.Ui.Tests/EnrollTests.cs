@@ -58,4 +58,27 @@ public sealed class EnrollTests(DashboardFixture fx)
         await Expect(result.GetByTestId("reasons")).ToContainTextAsync("BLUR");
         await ui.ScreenshotAsync("05-enroll-blurred");
     }
+
+    [Fact]
+    public async Task With_liveness_checked_a_live_photo_shows_its_score_and_a_screen_replay_is_rejected_with_its_score()
+    {
+        var collection = await fx.Api.CreateCollectionAsync("liveness-" + Guid.NewGuid().ToString("N")[..6], new { check_liveness = true });
+        await using var ui = await fx.OpenAsync();
+        await ui.SignInAsAdminAsync();
+        await ui.OpenCollectionAsync(collection, "enroll");
+
+        await ui.ByTestId("enroll-external-id").FillAsync("lestari");
+        await ui.ChooseFilesAsync("enroll-drop",
+            Dashboard.Photo("liveness", "real", "vidframe_lestari15_real_t002.5s.jpg"),
+            Dashboard.Photo("liveness", "spoof", "vidframe_lestari15_fake_t000.0s.jpg"));
+
+        var live = ui.Page.Locator("[data-testid=enroll-result][data-file='vidframe_lestari15_real_t002.5s.jpg']");
+        var replay = ui.Page.Locator("[data-testid=enroll-result][data-file='vidframe_lestari15_fake_t000.0s.jpg']");
+        await Expect(replay).ToHaveAttributeAsync("data-state", "rejected", new() { Timeout = 30_000 });
+        await Expect(replay).ToContainTextAsync("LIVENESS_CHECK_FAILED");
+        await Expect(replay.GetByTestId("enroll-liveness-score")).ToContainTextAsync("needs ≥");
+        await Expect(live).ToHaveAttributeAsync("data-state", "enrolled");
+        await Expect(live.GetByTestId("enroll-liveness-score")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^liveness 0\.\d\d$"));
+        await ui.ScreenshotAsync("05b-enroll-liveness");
+    }
 }

@@ -33,7 +33,7 @@ public sealed class FaceGridTests(DashboardFixture fx)
 
         await Expect(card).ToHaveCountAsync(0);
         await Expect(ui.ByTestId("face-card")).ToHaveCountAsync(1);
-        await Expect(ui.ByTestId("collection-face-count")).ToHaveTextAsync("1 faces");
+        await Expect(ui.ByTestId("collection-face-count")).ToHaveTextAsync("1 face");
         Assert.Equal(HttpStatusCode.NotFound, await fx.Api.StatusOfFaceAsync(collection, clooney));
         Assert.Equal(HttpStatusCode.OK, await fx.Api.StatusOfFaceAsync(collection, crowe));
     }

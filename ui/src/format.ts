@@ -9,3 +9,5 @@ export function externalIdFromFileName(name: string): string {
   const stem = name.replace(/\.[^.]+$/, '');
   return stem.replace(/[_\- ]?\d+$/, '') || stem;
 }
+
+export const faces = (n: number | undefined) => (n == null ? '… faces' : `${n} ${n === 1 ? 'face' : 'faces'}`);

@@ -66,7 +66,7 @@ export function breakdown(f: Family, label: string): Row[] {
   for (const s of f.samples) {
     const isCount = s.name.endsWith('_count');
     if (!isCount && !s.name.endsWith('_sum')) continue;
-    const key = [s.labels[label] ?? '', s.labels.method ?? ''].filter(Boolean).join(' ');
+    const key = [s.labels.method ?? '', s.labels[label] ?? ''].filter(Boolean).join(' ');
     const r = rows.get(key) ?? { count: 0, sum: 0 };
     if (isCount) r.count += s.value;
     else r.sum += s.value;
@@ -74,5 +74,6 @@ export function breakdown(f: Family, label: string): Row[] {
   }
   return [...rows.entries()]
     .map(([key, r]) => ({ key, count: r.count, mean: r.count ? r.sum / r.count : 0 }))
-    .sort((a, b) => b.count - a.count);
+    // Busiest first; an overall "total" row reads best at the bottom.
+    .sort((a, b) => Number(a.key === 'total') - Number(b.key === 'total') || b.count - a.count);
 }

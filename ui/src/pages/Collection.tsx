@@ -1,6 +1,7 @@
 import { api, path } from '../api';
 import { ConfirmButton } from '../components/Confirm';
 import { ErrorBox } from '../components/ErrorBox';
+import { faces } from '../format';
 import { useLoad } from '../hooks';
 import { href, TABS, type Tab } from '../router';
 import { collectionId, type Collection as CollectionT } from '../types';
@@ -56,13 +57,13 @@ export function Collection({ id, tab }: { id: string; tab: Tab }) {
         </div>
         <div class="row">
           <span class="count big" data-testid="collection-face-count">
-            {c?.face_count ?? '…'} faces
+            {faces(c?.face_count)}
           </span>
           {c && (
             <ConfirmButton
               label="Delete collection"
               title={`Delete “${c.name}”?`}
-              body={`This deletes the collection and all ${c.face_count ?? ''} faces in it, with their embeddings and crops. It cannot be undone.`}
+              body={`This deletes the collection and its ${faces(c.face_count)}, with their embeddings and crops. It cannot be undone.`}
               testId="delete-collection"
               onConfirm={async () => {
                 await api.del(path`/collections/${id}`);

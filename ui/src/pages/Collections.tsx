@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
 import { Pager } from '../components/Pager';
-import { score, when } from '../format';
+import { faces, score, when } from '../format';
 import { useLoad } from '../hooks';
 import { href } from '../router';
 import { collectionId, type Collection, type Page } from '../types';
@@ -26,7 +26,7 @@ export function Collections() {
             <div class="row between">
               <strong class="name">{c.name}</strong>
               <span class="count" data-testid="face-count">
-                {c.face_count ?? '?'} {c.face_count === 1 ? 'face' : 'faces'}
+                {faces(c.face_count)}
               </span>
             </div>
             {c.description && <p class="muted desc">{c.description}</p>}

@@ -141,7 +141,12 @@ function EnrollResult({ item }: { item: Item }) {
             <ErrorBox error={item.error} compact />
             <div class="facts">
               {typeof details.quality_score === 'number' && <span>quality {score(details.quality_score)}</span>}
-              {typeof details.liveness_score === 'number' && <span>liveness {score(details.liveness_score)}</span>}
+              {typeof details.liveness_score === 'number' && (
+                <span data-testid="enroll-liveness-score">
+                  liveness {score(details.liveness_score)}
+                  {typeof details.threshold === 'number' ? ` (needs ≥ ${score(details.threshold)})` : ''}
+                </span>
+              )}
             </div>
           </>
         )}

@@ -134,7 +134,7 @@ function BreakdownTable({ title, rows, testId }: { title: string; rows: Row[]; t
           <tbody>
             {rows.map((r) => (
               <tr key={r.key}>
-                <td class="mono">{r.key}</td>
+                <td class="mono wrap">{r.key.replace(' /api/v1/', ' …/')}</td>
                 <td class="num">{fmt(r.count)}</td>
                 <td class="num">{(r.mean * 1000).toFixed(1)} ms</td>
               </tr>

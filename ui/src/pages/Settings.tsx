@@ -76,13 +76,14 @@ export function Settings({ id, collection, onChanged }: CollectionProps) {
         <label key={f.key} title={f.hint}>
           {f.label}
           {f.kind === 'bool' ? (
-            <select value={values[f.key]} onChange={(e) => set(f.key, e.currentTarget.value)}>
+            <select name={f.key} value={values[f.key]} onChange={(e) => set(f.key, e.currentTarget.value)}>
               <option value="">default</option>
               <option value="true">on</option>
               <option value="false">off</option>
             </select>
           ) : (
             <input
+              name={f.key}
               type="number"
               step={f.kind === 'int' ? 1 : 0.001}
               value={values[f.key]}
