@@ -75,10 +75,12 @@ public static class RocSvg
             var dx = anchor == "end" ? -10 : 10;
             svg.Append(Invariant($"<text x=\"{mx + dx:0.##}\" y=\"{my + 20:0.##}\" text-anchor=\"{anchor}\" font-size=\"12\" fill=\"#d62728\">{Escape(markedLabel)}</text>\n"));
         }
-        svg.Append(Invariant($"<g font-size=\"12\"><line x1=\"{Left + PlotW - 190}\" y1=\"{Top + PlotH - 40}\" x2=\"{Left + PlotW - 160}\" y2=\"{Top + PlotH - 40}\" stroke=\"#1f5fbf\" stroke-width=\"2.2\"/>"));
-        svg.Append(Invariant($"<text x=\"{Left + PlotW - 152}\" y=\"{Top + PlotH - 36}\">ROC</text>"));
-        svg.Append(Invariant($"<line x1=\"{Left + PlotW - 190}\" y1=\"{Top + PlotH - 20}\" x2=\"{Left + PlotW - 160}\" y2=\"{Top + PlotH - 20}\" stroke=\"#999\" stroke-dasharray=\"5 4\"/>"));
-        svg.Append(Invariant($"<text x=\"{Left + PlotW - 152}\" y=\"{Top + PlotH - 16}\">chance</text></g>\n"));
+        // The legend sits bottom-left: the chance curve is still near zero there, and a useful ROC runs along the top.
+        double lx = Left + 20, ly = Top + PlotH - 40;
+        svg.Append(Invariant($"<g font-size=\"12\"><line x1=\"{lx:0.#}\" y1=\"{ly:0.#}\" x2=\"{lx + 30:0.#}\" y2=\"{ly:0.#}\" stroke=\"#1f5fbf\" stroke-width=\"2.2\"/>"));
+        svg.Append(Invariant($"<text x=\"{lx + 38:0.#}\" y=\"{ly + 4:0.#}\">ROC</text>"));
+        svg.Append(Invariant($"<line x1=\"{lx:0.#}\" y1=\"{ly + 20:0.#}\" x2=\"{lx + 30:0.#}\" y2=\"{ly + 20:0.#}\" stroke=\"#999\" stroke-dasharray=\"5 4\"/>"));
+        svg.Append(Invariant($"<text x=\"{lx + 38:0.#}\" y=\"{ly + 24:0.#}\">chance (TAR = FAR)</text></g>\n"));
         svg.Append("</svg>\n");
         return svg.ToString();
     }
