@@ -148,6 +148,6 @@ public static class ServerApp
         var files = new PhysicalFileProvider(dir);
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = "/ui" });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = "/ui" });
-        app.MapFallbackToFile("/ui/{**path}", "index.html", new StaticFileOptions { FileProvider = files, RequestPath = "/ui" });
+        app.MapFallbackToFile("/ui/{**path}", "index.html", new StaticFileOptions { FileProvider = files });
     }
 }

@@ -30,7 +30,9 @@ public sealed class SearchService(IFaceStore store, IndexManager indexes, FacePi
         if (liveness) pipeline.RequireLiveness(face, settings);
 
         float threshold = request.Threshold ?? settings.IdentifyThreshold(pipeline.Thresholds);
+        long searchStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var hits = indexes.Search(collection.Id, face.Embedding, topK, threshold);
+        metrics.ObserveStage("index_search", System.Diagnostics.Stopwatch.GetElapsedTime(searchStarted).TotalMilliseconds);
         var matches = new List<MatchView>(hits.Count);
         if (hits.Count > 0)
         {

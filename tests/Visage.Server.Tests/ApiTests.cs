@@ -181,7 +181,7 @@ public abstract class ApiTests<TServer>(TServer server) : IClassFixture<TServer>
     [Fact]
     public async Task Enroll_returns_the_face_and_metadata_round_trips_through_get_list_and_put()
     {
-        var col = await Admin.CreateCollection();
+        var col = await Admin.CreateCollection(new { check_liveness = true });
         var face = await Admin.Enroll(col, Photos.Verify("George_Clooney", 1), "user_george", """{"name":"George","tier":2}""");
         var faceId = face.GetProperty("face_id").GetString()!;
         Assert.StartsWith("face_", faceId);
@@ -239,7 +239,7 @@ public abstract class ApiTests<TServer>(TServer server) : IClassFixture<TServer>
     [Fact]
     public async Task Enroll_rejects_a_screen_replay_with_LIVENESS_CHECK_FAILED_unless_liveness_is_off()
     {
-        var col = await Admin.CreateCollection();
+        var col = await Admin.CreateCollection(new { check_liveness = true });
         var r = await Admin.PostForm($"/api/v1/collections/{col}/faces", ("image", Photos.Spoof), ("external_id", "replay"));
         Assert.Equal((HttpStatusCode.UnprocessableEntity, "LIVENESS_CHECK_FAILED"), (r.Status, r.ErrorCode));
         Assert.True(r.Json.GetProperty("error").GetProperty("details").GetProperty("liveness_score").GetSingle() < 0.05f);
@@ -358,11 +358,11 @@ public abstract class ApiTests<TServer>(TServer server) : IClassFixture<TServer>
     [Fact]
     public async Task Identify_finds_the_enrolled_person_once_per_external_id_and_returns_empty_for_strangers()
     {
-        var col = await Admin.CreateCollection(new { auto_enroll = false });
+        var col = await Admin.CreateCollection(new { auto_enroll = false, check_liveness = false });
         await Admin.Enroll(col, Photos.Verify("Mary_Carey", 1), "mary", """{"name":"Mary"}""");
         await Admin.Enroll(col, Photos.Verify("Mary_Carey", 2), "mary");
         await Admin.Enroll(col, Photos.Verify("Juanes", 1), "juanes");
-        var hit = await Admin.Identify(col, Photos.Verify("Mary_Carey", 3));
+        var hit = await Admin.Identify(col, Photos.Verify("Mary_Carey", 4));
         Assert.Equal(HttpStatusCode.OK, hit.Status);
         var matches = hit.Data.GetProperty("matches");
         Assert.Equal(1, matches.GetArrayLength());
@@ -375,17 +375,17 @@ public abstract class ApiTests<TServer>(TServer server) : IClassFixture<TServer>
         Assert.Equal(HttpStatusCode.OK, stranger.Status);
         Assert.Equal(0, stranger.Data.GetProperty("matches").GetArrayLength());
 
-        var all = await Admin.Identify(col, Photos.Verify("Mary_Carey", 3), ("threshold", "-1"), ("top_k", "10"));
+        var all = await Admin.Identify(col, Photos.Verify("Mary_Carey", 4), ("threshold", "-1"), ("top_k", "10"));
         var ids = all.Data.GetProperty("matches").EnumerateArray().Select(m => m.GetProperty("external_id").GetString()).ToList();
         Assert.Equal(["mary", "juanes"], ids);
-        Assert.Equal("VALIDATION_FAILED", (await Admin.Identify(col, Photos.Verify("Mary_Carey", 3), ("top_k", "0"))).ErrorCode);
+        Assert.Equal("VALIDATION_FAILED", (await Admin.Identify(col, Photos.Verify("Mary_Carey", 4), ("top_k", "0"))).ErrorCode);
         Assert.Equal("NO_FACE_DETECTED", (await Admin.Identify(col, Photos.NoFace)).ErrorCode);
     }
 
     [Fact]
     public async Task Deleted_face_is_never_returned_by_identify()
     {
-        var col = await Admin.CreateCollection(new { auto_enroll = false });
+        var col = await Admin.CreateCollection(new { auto_enroll = false, check_liveness = false });
         var face = (await Admin.Enroll(col, Photos.Verify("Paul_Tagliabue", 1), "paul")).GetProperty("face_id").GetString();
         Assert.Equal(1, (await Admin.Identify(col, Photos.Verify("Paul_Tagliabue", 2))).Data.GetProperty("matches").GetArrayLength());
         var deleted = await Admin.Delete($"/api/v1/collections/{col}/faces/{face}");
@@ -398,7 +398,7 @@ public abstract class ApiTests<TServer>(TServer server) : IClassFixture<TServer>
     [Fact]
     public async Task Auto_enroll_adds_references_up_to_the_cap_and_an_auto_reference_can_be_removed_but_not_the_primary()
     {
-        var col = await Admin.CreateCollection(new { max_references_per_face = 2, auto_enroll_threshold = 0.3 });
+        var col = await Admin.CreateCollection(new { max_references_per_face = 2, auto_enroll_threshold = 0.3, check_liveness = false });
         var faceId = (await Admin.Enroll(col, Photos.Verify("Adel_Al-Jubeir", 1), "adel")).GetProperty("face_id").GetString()!;
         string? lastRef = null;
         for (int n = 2; n <= 3; n++)
@@ -500,7 +500,8 @@ public abstract class ApiTests<TServer>(TServer server) : IClassFixture<TServer>
         await ExpectCode(6010, new() { ["userName"] = "x", ["faceImage"] = image });
         await ExpectCode(6013, new() { ["collectionId"] = "col_01j8zzzzzzzzzzzzzzzzzzzzzz", ["userName"] = "x", ["faceImage"] = image });
         await ExpectCode(6012, new() { ["collectionId"] = col, ["userName"] = "x", ["faceImage"] = Convert.ToBase64String(Photos.NoFace.Bytes) });
-        await ExpectCode(6015, new() { ["collectionId"] = col, ["userName"] = "x", ["faceImage"] = Convert.ToBase64String(Photos.Spoof.Bytes) });
+        var live = await Admin.CreateCollection(new { check_liveness = true });
+        await ExpectCode(6015, new() { ["collectionId"] = live, ["userName"] = "x", ["faceImage"] = Convert.ToBase64String(Photos.Spoof.Bytes) });
         await ExpectCode(6017, new() { ["collectionId"] = col, ["userName"] = "x", ["faceImage"] = Convert.ToBase64String("nope"u8.ToArray()) });
         await ExpectCode(6016, new() { ["collectionId"] = col, ["userName"] = "x", ["faceImage"] = Convert.ToBase64String(new byte[11 * 1024 * 1024]) });
 
