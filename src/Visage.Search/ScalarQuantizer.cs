@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace Visage.Search;
@@ -76,28 +77,48 @@ internal sealed class ScalarQuantizer
     /// was clamped, in which case the caller keeps the float vector aside to stay exact.</summary>
     public bool Encode(ReadOnlySpan<float> unit, Span<byte> scanRow, Span<byte> fineRow, Span<byte> nibbleRow)
     {
-        scanRow.Clear();
-        nibbleRow.Clear();
-        bool inRange = true;
-        int scanBytes = ScanRowBytes, half = NibbleRowBytes;
-        for (int d = 0; d < Dimension; d++)
+        float[] rented = ArrayPool<float>.Shared.Rent(2 * Dimension);
+        try
         {
-            float x = unit[d];
-            int coarse = Math.Clamp((int)MathF.Floor((x - _coarseMean[d]) * _coarseInvStep[d]) + 2, 0, 3);
-            int part = d / scanBytes;
-            scanRow[d - part * scanBytes] |= (byte)(coarse << (2 * part));
+            // Whole-vector SIMD passes first, then one cheap integer packing loop (start-up loads encode 1M).
+            var coarse = rented.AsSpan(0, Dimension);
+            TensorPrimitives.Subtract(unit, _coarseMean, coarse);
+            TensorPrimitives.Multiply(coarse, _coarseInvStep, coarse);
+            TensorPrimitives.Floor(coarse, coarse);
+            TensorPrimitives.Clamp(coarse, -2f, 1f, coarse);
 
-            int fine = (int)MathF.Round((x - _fineLow[d]) * _fineInvStep[d]);
-            if ((uint)fine > FineMax)
+            var fine = rented.AsSpan(Dimension, Dimension);
+            TensorPrimitives.Subtract(unit, _fineLow, fine);
+            TensorPrimitives.Multiply(fine, _fineInvStep, fine);
+            TensorPrimitives.Round(fine, fine);
+            bool inRange = TensorPrimitives.Min(fine) >= 0f && TensorPrimitives.Max(fine) <= FineMax;
+            if (!inRange) TensorPrimitives.Clamp(fine, 0f, FineMax, fine);
+
+            PackCoarse(coarse, scanRow);
+            int half = NibbleRowBytes;
+            for (int d = 0; d < Dimension; d++) fineRow[d] = (byte)((int)fine[d] >> 4);
+            for (int j = 0; j < half; j++)
             {
-                inRange = false;
-                fine = Math.Clamp(fine, 0, FineMax);
+                int low = (int)fine[j] & 15;
+                int high = j + half < Dimension ? (int)fine[j + half] & 15 : 0;
+                nibbleRow[j] = (byte)(low | (high << 4));
             }
-            fineRow[d] = (byte)(fine >> 4);
-            if (d < half) nibbleRow[d] |= (byte)(fine & 15);
-            else nibbleRow[d - half] |= (byte)((fine & 15) << 4);
+            return inRange;
         }
-        return inRange;
+        finally { ArrayPool<float>.Shared.Return(rented); }
+    }
+
+    /// <summary>Coarse values are −2..1 (offset from the mean in steps); the code stored is that plus 2.</summary>
+    private void PackCoarse(ReadOnlySpan<float> coarse, Span<byte> scanRow)
+    {
+        int rowBytes = ScanRowBytes;
+        for (int j = 0; j < rowBytes; j++)
+        {
+            int packed = 0;
+            for (int part = 0, d = j; part < 4; part++, d += rowBytes)
+                if (d < Dimension) packed |= ((int)coarse[d] + 2) << (2 * part);
+            scanRow[j] = (byte)packed;
+        }
     }
 
     /// <summary>Int8 weights for <see cref="TwoBitScan"/>: the coarse score Σ q·(mean + (c − 1.5)·step) is, up to
@@ -105,7 +126,7 @@ internal sealed class ScalarQuantizer
     public void PrepareScan(ReadOnlySpan<float> unitQuery, Span<sbyte> weights)
     {
         weights.Clear();
-        float[] scaled = System.Buffers.ArrayPool<float>.Shared.Rent(Dimension);
+        float[] scaled = ArrayPool<float>.Shared.Rent(Dimension);
         try
         {
             var w = scaled.AsSpan(0, Dimension);
@@ -115,7 +136,7 @@ internal sealed class ScalarQuantizer
             float scale = largest > 0 ? 127f / largest : 0f;
             for (int d = 0; d < Dimension; d++) weights[d] = (sbyte)MathF.Round(w[d] * scale);
         }
-        finally { System.Buffers.ArrayPool<float>.Shared.Return(scaled); }
+        finally { ArrayPool<float>.Shared.Return(scaled); }
     }
 
     /// <summary>Similarity from fine codes is offset + Σ weight·u with u the 12-bit code; returns the offset.</summary>
