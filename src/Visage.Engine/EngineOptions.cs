@@ -46,6 +46,35 @@ public sealed class EngineOptions
     /// confident verdict; below it the verdict is Uncertain.</summary>
     public float LivenessMinContext { get; set; } = 0.4f;
 
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the setting when a threshold is out of its range.</summary>
+    public void Validate()
+    {
+        static void Fraction(float v, string name)
+        {
+            if (!(v >= 0 && v <= 1)) throw new ArgumentOutOfRangeException("Engine:" + name, v, "must be within 0..1");
+        }
+        static void Positive(float v, string name)
+        {
+            if (!(v > 0)) throw new ArgumentOutOfRangeException("Engine:" + name, v, "must be greater than 0");
+        }
+        Fraction(DetectorScoreThreshold, nameof(DetectorScoreThreshold));
+        Fraction(LowConfidenceThreshold, nameof(LowConfidenceThreshold));
+        Fraction(ClippedFractionMax, nameof(ClippedFractionMax));
+        Fraction(EyesOpenThreshold, nameof(EyesOpenThreshold));
+        Fraction(OcclusionThreshold, nameof(OcclusionThreshold));
+        Fraction(LivenessThreshold, nameof(LivenessThreshold));
+        Fraction(LivenessMinContext, nameof(LivenessMinContext));
+        Positive(BlurThreshold, nameof(BlurThreshold));
+        Positive(MinFaceSize, nameof(MinFaceSize));
+        Positive(MaxYaw, nameof(MaxYaw));
+        Positive(MaxPitch, nameof(MaxPitch));
+        Positive(MaxRoll, nameof(MaxRoll));
+        if (!(BrightnessLow > 0 && BrightnessLow + 40 < BrightnessHigh && BrightnessHigh < 255))
+            throw new ArgumentOutOfRangeException("Engine:" + nameof(BrightnessLow), BrightnessLow,
+                "brightness limits must satisfy 0 < BrightnessLow, BrightnessLow + 40 < BrightnessHigh < 255");
+        if (MaxAnalysisSide < 0) throw new ArgumentOutOfRangeException("Engine:" + nameof(MaxAnalysisSide), MaxAnalysisSide, "must be 0 (full size) or more");
+    }
+
     public static string CacheRoot =>
         Environment.GetEnvironmentVariable("VISAGE_CACHE") is { Length: > 0 } c
             ? c

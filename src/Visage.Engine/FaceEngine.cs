@@ -29,6 +29,7 @@ public sealed class FaceEngine : IFaceEngine
     /// <summary>Loads ONNX Runtime and the six models. Throws <see cref="EngineSetupException"/> when any is missing.</summary>
     public FaceEngine(EngineOptions options, IImageDecoder decoder)
     {
+        options.Validate();
         this.options = options;
         this.decoder = decoder;
         var runtime = OnnxRuntime.Get(options.ResolveOnnxRuntimeLibrary());

@@ -35,3 +35,31 @@ public sealed class SetupTests(EngineFixture fx)
         Assert.Equal(512, fx.Engine.Info.EmbeddingSize);
     }
 }
+
+public sealed class OptionsTests
+{
+    [Fact]
+    public void Default_options_are_valid()
+    {
+        new EngineOptions().Validate();
+    }
+
+    [Theory]
+    [InlineData(nameof(EngineOptions.LivenessThreshold))]
+    [InlineData(nameof(EngineOptions.OcclusionThreshold))]
+    [InlineData(nameof(EngineOptions.DetectorScoreThreshold))]
+    public void Probability_threshold_outside_0_to_1_is_rejected_naming_the_setting(string name)
+    {
+        var options = new EngineOptions();
+        typeof(EngineOptions).GetProperty(name)!.SetValue(options, 1.5f);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+        Assert.Contains(name, e.ParamName);
+    }
+
+    [Fact]
+    public void Inverted_brightness_limits_are_rejected()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(new EngineOptions { BrightnessLow = 200, BrightnessHigh = 100 }.Validate);
+        Assert.Contains("Brightness", e.ParamName);
+    }
+}
