@@ -10,6 +10,7 @@ internal static unsafe class LibPng
 {
     const uint ImageVersion = 1;   // PNG_IMAGE_VERSION
     const uint FormatRgb = 2;      // PNG_FORMAT_RGB
+    const uint FlagFast = 2;       // PNG_IMAGE_FLAG_FAST: no filtering, low zlib level
     const uint Flag16BitSrgb = 4;  // PNG_IMAGE_FLAG_16BIT_sRGB
 
     /// <summary>png_image from png.h (libpng 1.6): the layout must match field for field.</summary>
@@ -74,7 +75,7 @@ internal static unsafe class LibPng
         }
     }
 
-    public static byte[] EncodeRgb(ReadOnlySpan<byte> rgb, int width, int height)
+    public static byte[] EncodeRgb(ReadOnlySpan<byte> rgb, int width, int height, bool fast)
     {
         var n = Native;
         // deflate's worst case (stored blocks) plus the filter byte per row and chunk headers, so one pass suffices.
@@ -83,7 +84,7 @@ internal static unsafe class LibPng
         var buffer = ArrayPool<byte>.Shared.Rent(capacity);
         try
         {
-            var image = new PngImage { Version = ImageVersion, Width = (uint)width, Height = (uint)height, Format = FormatRgb };
+            var image = new PngImage { Version = ImageVersion, Width = (uint)width, Height = (uint)height, Format = FormatRgb, Flags = fast ? FlagFast : 0 };
             nuint size = (nuint)buffer.Length;
             fixed (byte* src = rgb)
             fixed (byte* dst = buffer)

@@ -18,6 +18,14 @@ public class CodecRoundTripTests
     }
 
     [Fact]
+    public void Fast_png_is_lossless_and_larger()
+    {
+        var fast = ImageEncoder.EncodePng(Face, fast: true);
+        Assert.Equal(Face.Pixels, Decoder.Decode(fast).Pixels);
+        Assert.True(fast.Length > ImageEncoder.EncodePng(Face).Length, "speed mode should trade size for time");
+    }
+
+    [Fact]
     public void Webp_lossless_round_trip_is_exact()
     {
         var webp = ImageEncoder.EncodeWebp(Face, 100);
