@@ -94,7 +94,10 @@ public static class ServerApp
         builder.Services.AddSingleton<CollectionService>();
         builder.Services.AddSingleton<FaceService>();
         builder.Services.AddSingleton<SearchService>();
+        builder.Services.AddSingleton<ChangeFollower>();
         builder.Services.AddHostedService<StartupTasks>();
+        // Registered after StartupTasks: follows the change log from the position taken before the index load.
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ChangeFollower>());
 
         var app = builder.Build();
         app.UseMiddleware<EdgeMiddleware>();

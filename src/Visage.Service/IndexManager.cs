@@ -78,6 +78,12 @@ public sealed class IndexManager(Func<int, IVectorIndex> createIndex, int dimens
         if (Get(collectionId, create: false) is { } ci) lock (ci.Gate) ci.Deleted.Add(faceId);
     }
 
+    public bool Contains(string collectionId, long key)
+    {
+        if (Get(collectionId, create: false) is not { } ci) return false;
+        lock (ci.Gate) return ci.Owners.ContainsKey(key);
+    }
+
     public bool IsFaceDeleted(string collectionId, string faceId)
     {
         if (Get(collectionId, create: false) is not { } ci) return true;

@@ -34,6 +34,29 @@ public abstract class VisageServer : IAsyncLifetime
 
     async Task StartAsync()
     {
+        _app = BuildApp();
+        await _app.StartAsync();
+        BaseAddress = AddressOf(_app);
+    }
+
+    /// <summary>A second service instance on the same store (multi-instance behaviour); dispose it when done.</summary>
+    public async Task<SecondInstance> StartAnotherInstanceAsync()
+    {
+        var app = BuildApp();
+        await app.StartAsync();
+        return new SecondInstance(app, new ApiClient(new HttpClient { BaseAddress = AddressOf(app) }, AdminKey));
+    }
+
+    public sealed record SecondInstance(WebApplication App, ApiClient Admin) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() { await App.StopAsync(); await App.DisposeAsync(); }
+    }
+
+    static Uri AddressOf(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    WebApplication BuildApp()
+    {
         var args = new List<string>
         {
             "--Urls=http://127.0.0.1:0", "--Data=" + DataDir, "--AdminKey=" + AdminKey,
@@ -41,10 +64,7 @@ public abstract class VisageServer : IAsyncLifetime
         };
         if (_store is not null) args.Add("--Store=" + _store);
         args.AddRange(ExtraArgs);
-        _app = ServerApp.Build([.. args]);
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address);
+        return ServerApp.Build([.. args]);
     }
 
     /// <summary>Stops the process's service and starts a new one on the same store (indexes rebuilt from it).</summary>

@@ -7,7 +7,7 @@ namespace Visage.Server.Hosting;
 
 /// <summary>Runs before Kestrel listens: schema migration, the first admin key, index rebuild from the store.</summary>
 public sealed class StartupTasks(IFaceStore store, KeyService keys, IndexManager indexes, FacePipeline pipeline, Readiness readiness,
-    MetricsRegistry metrics, InferencePool pool, ServerOptions options, ILogger<StartupTasks> log) : IHostedService
+    MetricsRegistry metrics, InferencePool pool, ServerOptions options, ChangeFollower follower, ILogger<StartupTasks> log) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
     {
@@ -23,6 +23,7 @@ public sealed class StartupTasks(IFaceStore store, KeyService keys, IndexManager
             Console.Out.Flush();
         }
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await follower.MarkStartAsync(ct);
         await indexes.LoadAllAsync(store, ct);
         readiness.IndexesLoaded = true;
         long vectors = 0;

@@ -1,0 +1,79 @@
+using Visage.Service;
+using Visage.Storage;
+
+namespace Visage.Server.Hosting;
+
+/// <summary>Keeps this instance's indexes in step with writes made by other instances on the same store, by
+/// replaying the store's change log (woken by the store's notifications, else polling). Replaying this
+/// instance's own changes is harmless: adds are skipped when present, removals are idempotent, and the
+/// tombstones stop a late add of a deleted face.</summary>
+public sealed class ChangeFollower(IFaceStore store, IndexManager indexes, ILogger<ChangeFollower> log) : BackgroundService
+{
+    /// <summary>Polling period for stores without notifications.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(PollInterval, stoppingToken);
+
+    long _seq;
+
+    public long Position => Interlocked.Read(ref _seq);
+
+    /// <summary>Call before the index load: changes committed during the load are then replayed, not lost.</summary>
+    public async Task MarkStartAsync(CancellationToken ct) => Interlocked.Exchange(ref _seq, await store.GetLatestChangeSeqAsync(ct));
+
+    public async Task RunAsync(TimeSpan pollInterval, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await CatchUpAsync(ct);
+                if (store is IChangeNotifications notifications)
+                    await foreach (var _ in notifications.ListenAsync(ct)) await CatchUpAsync(ct);
+                else
+                    await Task.Delay(pollInterval, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception e)
+            {
+                log.LogWarning(e, "Following the change log failed at seq {Seq}; retrying", Position);
+                try { await Task.Delay(pollInterval, ct); } catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+
+    public async Task CatchUpAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            var changes = await store.GetChangesSinceAsync(Position, 1000, ct);
+            foreach (var change in changes)
+            {
+                await ApplyAsync(change, ct);
+                Interlocked.Exchange(ref _seq, change.Seq);
+            }
+            if (changes.Count < 1000) return;
+        }
+    }
+
+    async Task ApplyAsync(ChangeRecord change, CancellationToken ct)
+    {
+        switch (change.Kind)
+        {
+            case ChangeKind.ReferenceAdded when change.ReferenceKey is { } key && !indexes.Contains(change.CollectionId, key):
+                if (await store.GetReferenceAsync(key, ct) is not { } reference || reference.Embedding.Length != indexes.Dimension) return;
+                if (await store.GetFaceAsync(change.CollectionId, reference.FaceId, ct) is not { } face) return;
+                indexes.Add(change.CollectionId, key, face.Id, face.ExternalId, reference.Embedding);
+                break;
+            case ChangeKind.ReferenceRemoved when change.ReferenceKey is { } key:
+                indexes.RemoveReferences(change.CollectionId, [key]);
+                break;
+            case ChangeKind.FaceDeleted when change.FaceId is { } faceId:
+                indexes.MarkFaceDeleted(change.CollectionId, faceId);
+                break;
+            case ChangeKind.CollectionDeleted:
+                indexes.DropCollection(change.CollectionId);
+                break;
+        }
+    }
+}
