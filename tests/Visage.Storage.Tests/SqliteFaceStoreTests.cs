@@ -73,6 +73,33 @@ public sealed class SqliteFaceStoreTests : FaceStoreContractTests, IDisposable
     }
 
     [Fact]
+    public async Task A_delete_during_a_long_stream_does_not_wait_for_the_reader_and_is_scrubbed_after_it()
+    {
+        var ws = Samples.Workspace();
+        await Store.CreateWorkspaceAsync(ws);
+        var col = Samples.Collection(ws.Id);
+        await Store.CreateCollectionAsync(col);
+        var faces = Enumerable.Range(0, 20).Select(i => Samples.Face(col.Id, $"p{i}")).ToList();
+        var refs = faces.Select(f => Samples.Reference(f, crop: false)).ToList();
+        await Store.InsertFacesAsync(faces.Zip(refs).ToList());
+
+        await using (var stream = Store.StreamVectorsAsync(col.Id).GetAsyncEnumerator())
+        {
+            Assert.True(await stream.MoveNextAsync());   // a read snapshot is now open
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            Assert.Single(await Store.DeleteFaceAsync(col.Id, faces[^1].Id));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"delete took {watch.ElapsedMilliseconds} ms behind the reader");
+            int seen = 1;
+            while (await stream.MoveNextAsync()) seen++;
+            Assert.Equal(20, seen);                        // the reader keeps its snapshot
+        }
+
+        await ((SqliteFaceStore)Store).CheckpointAsync();
+        Assert.False(OccursInFiles(EmbeddingBytes(refs[^1].Embedding)));
+        Assert.Equal(19, (await StreamAsync(col.Id)).Count);
+    }
+
+    [Fact]
     public async Task Data_directory_that_cannot_be_created_is_a_typed_unavailable_error()
     {
         string blocker = Path.Combine(dataDirectory, "not-a-directory");

@@ -38,6 +38,7 @@ async Task RunAsync(string name, Func<IFaceStore> open)
     await store.CreateWorkspaceAsync(ws);
 
     var withCrops = await NewCollectionAsync(store, ws.Id);
+    await InsertAsync(store, withCrops, 200, writers, crop: true);   // warm-up: JIT, pools, prepared statements
     var one = await InsertAsync(store, withCrops, faces, 1, crop: true);
     var many = await InsertAsync(store, withCrops, faces, writers, crop: true);
     Console.WriteLine($"{name}: insert with crop  1 writer {one.PerSecond,6:F0} faces/s ({one.CpuMicros:F0} µs client CPU/face) | " +

@@ -12,6 +12,7 @@ public sealed class SqliteFaceStore : SqlFaceStore
 {
     public const string FileName = "visage.db";
     static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+    static readonly TimeSpan CheckpointWait = TimeSpan.FromMilliseconds(200);
 
     readonly string connectionString;
     readonly SemaphoreSlim writeGate = new(1, 1);
@@ -88,12 +89,16 @@ public sealed class SqliteFaceStore : SqlFaceStore
     protected override async Task AfterDeleteAsync(CancellationToken ct)
     {
         // secure_delete zeroes the pages in the database, but earlier page images stay in the WAL until it is
-        // checkpointed and truncated. Readers in flight may keep a checkpoint partial; the next delete retries.
+        // checkpointed and truncated. TRUNCATE waits for readers on older snapshots (an index load streaming a
+        // large collection can take a minute): wait briefly only, so writes are not held up behind the gate;
+        // when a reader is in the way the old frames go at the next delete's checkpoint.
         await writeGate.WaitAsync(ct);
         try
         {
             using var connection = Open();
-            Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+            Execute(connection, $"PRAGMA busy_timeout = {(int)CheckpointWait.TotalMilliseconds}");
+            try { Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)"); }
+            finally { Execute(connection, $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}"); }
         }
         catch (SqliteException e) when (Translate(e) is { } typed) { throw typed; }
         finally { writeGate.Release(); }
