@@ -11,10 +11,11 @@ public sealed record ImageOutcome(string Path, DetectedFace? Subject, string? Er
 /// stderr when it is a terminal.</summary>
 public static class BatchAnalyzer
 {
-    public static (ImageOutcome[] Outcomes, TimeSpan Elapsed) Run(IFaceEngine engine, IReadOnlyList<string> paths,
+    public static (ImageOutcome[] Outcomes, TimeSpan Elapsed, TimeSpan Cpu) Run(IFaceEngine engine, IReadOnlyList<string> paths,
         AnalyzeOptions options, int workers, IAnsiConsole progressConsole, string label)
     {
         var outcomes = new ImageOutcome[paths.Count];
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         if (progressConsole.Profile.Capabilities.Interactive)
             progressConsole.Progress()
@@ -30,7 +31,7 @@ public static class BatchAnalyzer
             progressConsole.WriteLine($"{label}: analysing {paths.Count} images on {workers} workers...");
             AnalyzeAll(engine, paths, options, workers, outcomes, static () => { });
         }
-        return (outcomes, clock.Elapsed);
+        return (outcomes, clock.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpuBefore);
     }
 
     static void AnalyzeAll(IFaceEngine engine, IReadOnlyList<string> paths, AnalyzeOptions options, int workers,

@@ -52,12 +52,13 @@ public static class EvalCommand
 
         var report = new EvalReport { Workers = request.Workers };
         using var lease = engines.Acquire();
-        var elapsed = TimeSpan.Zero;
+        TimeSpan elapsed = TimeSpan.Zero, cpu = TimeSpan.Zero;
         if (dataset is not null)
         {
-            var (outcomes, time) = BatchAnalyzer.Run(lease.Engine, dataset.Images.Select(i => i.FullPath).ToArray(),
+            var (outcomes, time, cpuTime) = BatchAnalyzer.Run(lease.Engine, dataset.Images.Select(i => i.FullPath).ToArray(),
                 AnalyzeOptions.Default, request.Workers, progress, "faces");
             elapsed += time;
+            cpu += cpuTime;
             report.ImagesAnalyzed += outcomes.Length;
             report.Dataset = dataset.Root;
             report.Images = dataset.Images.Count;
@@ -77,15 +78,17 @@ public static class EvalCommand
         }
         if (livenessSet is not null)
         {
-            var (outcomes, time) = BatchAnalyzer.Run(lease.Engine, livenessSet.Select(s => s.Path).ToArray(),
+            var (outcomes, time, cpuTime) = BatchAnalyzer.Run(lease.Engine, livenessSet.Select(s => s.Path).ToArray(),
                 AnalyzeOptions.Default, request.Workers, progress, "liveness");
             elapsed += time;
+            cpu += cpuTime;
             report.ImagesAnalyzed += outcomes.Length;
             report.LivenessDataset = Path.GetFullPath(request.Liveness!);
             EvalScoring.Liveness(report, livenessSet.Select((s, i) => (s.IsReal, outcomes[i])).ToArray());
         }
         report.AnalysisSeconds = Math.Round(elapsed.TotalSeconds, 3);
         report.ImagesPerSecond = Math.Round(report.ImagesAnalyzed / elapsed.TotalSeconds, 2);
+        report.CpuMsPerImage = Math.Round(cpu.TotalMilliseconds / report.ImagesAnalyzed, 1);
         return report;
     }
 
@@ -156,7 +159,7 @@ public static class EvalCommand
             Row("EER", r.Eer, "P2", $"at threshold {r.EerThreshold:0.####}");
         }
         table.AddRow("[bold]speed[/]", "", "");
-        Row("images/s", r.ImagesPerSecond, "0.0", $"{r.ImagesAnalyzed} images in {r.AnalysisSeconds:0.0} s, {r.Workers} workers");
+        Row("images/s", r.ImagesPerSecond, "0.0", $"{r.ImagesAnalyzed} images in {r.AnalysisSeconds:0.0} s, {r.Workers} workers, {r.CpuMsPerImage:0} ms CPU per image");
         console.Write(table);
         foreach (var note in r.Notes) console.MarkupLine("[grey]note:[/] " + Markup.Escape(note));
         if (r.RocSvg is not null) console.MarkupLine("ROC curve: " + Markup.Escape(r.RocSvg));

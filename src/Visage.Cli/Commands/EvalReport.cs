@@ -55,6 +55,8 @@ public sealed class EvalReport
     public int ImagesAnalyzed { get; set; }
     public double AnalysisSeconds { get; set; }
     public double ImagesPerSecond { get; set; }
+    /// <summary>Process CPU time per image: steadier than images/s when other work shares the cores.</summary>
+    public double CpuMsPerImage { get; set; }
 
     public List<string> Notes { get; } = [];
 
