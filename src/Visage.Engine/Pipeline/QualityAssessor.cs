@@ -95,7 +95,8 @@ public sealed class QualityAssessor(EngineOptions o)
 
         return new QualityReport(score, reasons, m.Sharpness, m.Brightness, pose,
             EyesOpen: eyes is not { } ey || ey.OpenProbability >= o.EyesOpenThreshold,
-            EyesOpenProbability: eyes?.OpenProbability ?? float.NaN,
+            // −1, not NaN, when unmeasured: NaN would make JSON serialisers throw downstream.
+            EyesOpenProbability: eyes?.OpenProbability ?? -1f,
             faceSize, box.Score, m.Occlusion);
     }
 
