@@ -44,11 +44,12 @@ public sealed class DashboardFixture : IAsyncLifetime
             Headless = true,
             Args = ChromiumArgs,
         });
-        Assertions.SetDefaultExpectTimeout(20_000);
+        // Generous: the full suite runs other test projects beside this one on the same 2 cores.
+        Assertions.SetDefaultExpectTimeout(30_000);
     }
 
     /// <summary>A fresh browser context (own sessionStorage, so signed out) with one page.</summary>
-    public async Task<Dashboard> OpenAsync(ViewportSize? viewport = null, bool isMobile = false)
+    public async Task<Dashboard> OpenAsync(ViewportSize? viewport = null, bool isMobile = false, ColorScheme colorScheme = ColorScheme.Light)
     {
         var context = await Browser.NewContextAsync(new()
         {
@@ -57,9 +58,10 @@ public sealed class DashboardFixture : IAsyncLifetime
             IsMobile = isMobile,
             HasTouch = isMobile,
             DeviceScaleFactor = isMobile ? 2 : 1,
+            ColorScheme = colorScheme,
         });
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
+        page.SetDefaultTimeout(30_000);
         return new Dashboard(page, context);
     }
 

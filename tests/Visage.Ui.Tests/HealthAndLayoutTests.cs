@@ -22,12 +22,12 @@ public sealed class HealthAndLayoutTests(DashboardFixture fx)
     }
 
     [Fact]
-    public async Task On_a_phone_screen_every_page_fits_the_width()
+    public async Task On_a_phone_screen_in_dark_mode_every_page_fits_the_width()
     {
         var collection = await fx.Api.CreateCollectionAsync("phone-" + Guid.NewGuid().ToString("N")[..6], new { check_liveness = false, auto_enroll = false });
         await fx.Api.EnrollAsync(collection, "BBT_penny", "verify", "BBT_penny", "penny1.png");
         await fx.Api.EnrollAsync(collection, "Jon_Voight", "verify", "Jon_Voight", "Jon_Voight_0001.jpg");
-        await using var ui = await fx.OpenAsync(new ViewportSize { Width = 390, Height = 844 }, isMobile: true);
+        await using var ui = await fx.OpenAsync(new ViewportSize { Width = 390, Height = 844 }, isMobile: true, ColorScheme.Dark);
 
         await ui.Page.GotoAsync("/ui/");
         await ui.ExpectNoHorizontalScrollAsync();
