@@ -1,5 +1,5 @@
-using Visage.Cli.Commands;
 using System.Text;
+using Visage.Cli.Commands;
 
 namespace Visage.Cli.Operations;
 

@@ -1,5 +1,5 @@
-using Visage.Cli.Commands;
 using System.Text.Json;
+using Visage.Cli.Commands;
 using Visage.Cli.Evaluation;
 
 namespace Visage.Cli.Operations;

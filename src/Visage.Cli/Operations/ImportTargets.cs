@@ -1,10 +1,10 @@
-using Visage.Cli.Commands;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Visage.Cli.Commands;
 using Visage.Service;
 using Visage.Storage;
 

@@ -114,7 +114,7 @@ public static class ServiceGuard
                 try { link = new FileInfo(fd).LinkTarget; }
                 catch (Exception e) when (e is UnauthorizedAccessException or IOException) { continue; }
                 if (link == target)
-                    throw new UsageException($"{target} is open in process {pid} (a running `visage serve`?): stop it, or import over HTTP with --url");
+                    throw new UsageException($"{target} is open in process {pid} (a running `visage serve`?): stop it first (an import can instead go through it with --url)");
             }
         }
     }

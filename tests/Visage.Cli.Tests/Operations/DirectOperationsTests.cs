@@ -50,6 +50,8 @@ public sealed class DirectOperationsTests(OpsFixture f) : IClassFixture<OpsFixtu
         await using var check = await f.OpenLocalAsync(data, loadIndexes: false);
         var people = await check.RequireCollectionAsync("people", CancellationToken.None);
         Assert.Equal(enrolledFiles, people.FaceCount);
+        var face = (await check.Store.ListFacesAsync(people.Id, null, 1, 1, CancellationToken.None)).Items[0];
+        Assert.Matches("^\\{\"source\":\"[^\"]+\\.(jpg|png)\"\\}$", face.MetadataJson); // the CSV's quoted JSON column arrived whole
     }
 
     [Fact]
