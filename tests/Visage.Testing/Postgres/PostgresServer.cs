@@ -41,16 +41,28 @@ public sealed class PostgresServer : IAsyncLifetime
         await RunAsync(Path.Combine(BinDirectory, "initdb"),
             ["-D", dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"], asRoot);
 
-        Port = FreePort();
-        // Durability is irrelevant for a test server: fsync off makes CREATE DATABASE and commits fast.
-        server = Start(Path.Combine(BinDirectory, "postgres"),
-        [
-            "-D", dataDir, "-p", Port.ToString(), "-c", "listen_addresses=127.0.0.1", "-c", $"unix_socket_directories={dataRoot}",
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200",
-        ], asRoot, serverLog);
-
-        AdminConnectionString = $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Timeout=5;Pooling=false";
-        await WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        // The free port can be taken by someone else between probing and binding: retry on a new one.
+        for (int attempt = 1; ; attempt++)
+        {
+            Port = FreePort();
+            lock (serverLog) serverLog.Clear();
+            // Durability is irrelevant for a test server: fsync off makes CREATE DATABASE and commits fast.
+            server = Start(Path.Combine(BinDirectory, "postgres"),
+            [
+                "-D", dataDir, "-p", Port.ToString(), "-c", "listen_addresses=127.0.0.1", "-c", $"unix_socket_directories={dataRoot}",
+                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200",
+            ], asRoot, serverLog);
+            AdminConnectionString = $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Timeout=5;Pooling=false";
+            try
+            {
+                await WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && server.HasExited)
+            {
+                server.Dispose();
+            }
+        }
     }
 
     /// <summary>Creates an empty database and returns its connection string.</summary>
