@@ -10,7 +10,7 @@ public class HostileInputTests(ITestOutputHelper output)
 {
     static readonly NativeImageDecoder Decoder = new();
 
-    public static TheoryData<string> Formats => new() { "jpeg", "png-rgb", "png-grey", "webp-lossy", "webp-lossless" };
+    public static TheoryData<string> Formats => new() { "jpeg", "jpeg-progressive", "png-rgb", "png-grey", "webp-lossy", "webp-lossless" };
 
     static byte[] Sample(string format)
     {
@@ -18,6 +18,7 @@ public class HostileInputTests(ITestOutputHelper output)
         return format switch
         {
             "jpeg" => TestPhotos.Lfw,
+            "jpeg-progressive" => TurboJpeg.EncodeRgb(lfw.Pixels, lfw.Width, lfw.Height, 90, subsampleChroma: true, progressive: true),
             "png-rgb" => TestPhotos.RgbPng,
             "png-grey" => TestPhotos.GreyPng,
             "webp-lossy" => ImageEncoder.EncodeWebp(lfw, 80),
