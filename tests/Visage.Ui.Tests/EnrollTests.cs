@@ -53,7 +53,7 @@ public sealed class EnrollTests(DashboardFixture fx)
         await ui.DropFilesAsync("enroll-drop", Dashboard.Photo("quality", "blur", "GEN_Jon_Voight_0001_gauss4.jpg"));
 
         var result = ui.ByTestId("enroll-result");
-        await Expect(result).ToHaveAttributeAsync("data-state", "rejected", new() { Timeout = 30_000 });
+        await Expect(result).ToHaveAttributeAsync("data-state", "rejected");
         await Expect(result).ToContainTextAsync("FACE_QUALITY_TOO_LOW");
         await Expect(result.GetByTestId("reasons")).ToContainTextAsync("BLUR");
         await ui.ScreenshotAsync("05-enroll-blurred");
@@ -74,7 +74,7 @@ public sealed class EnrollTests(DashboardFixture fx)
 
         var live = ui.Page.Locator("[data-testid=enroll-result][data-file='vidframe_lestari15_real_t002.5s.jpg']");
         var replay = ui.Page.Locator("[data-testid=enroll-result][data-file='vidframe_lestari15_fake_t000.0s.jpg']");
-        await Expect(replay).ToHaveAttributeAsync("data-state", "rejected", new() { Timeout = 30_000 });
+        await Expect(replay).ToHaveAttributeAsync("data-state", "rejected");
         await Expect(replay).ToContainTextAsync("LIVENESS_CHECK_FAILED");
         await Expect(replay.GetByTestId("enroll-liveness-score")).ToContainTextAsync("needs ≥");
         await Expect(live).ToHaveAttributeAsync("data-state", "enrolled");

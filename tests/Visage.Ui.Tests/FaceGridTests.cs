@@ -68,7 +68,7 @@ public sealed class FaceGridTests(DashboardFixture fx)
         // Another photo of the person, close enough to clear the auto-enroll threshold (the same photo
         // again would add nothing, and the service rightly skips it).
         await ui.ChooseFilesAsync("search-drop", Dashboard.Photo("verify", "Owen_Wilson", "Owen_Wilson_0002.jpg"));
-        await Expect(ui.ByTestId("auto-enrolled")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(ui.ByTestId("auto-enrolled")).ToBeVisibleAsync();
 
         await ui.ByTestId("tab-faces").ClickAsync();
         var refs = ui.Page.Locator($"[data-testid=face-card][data-face-id='{face}'] [data-testid=references] .ref");

@@ -46,13 +46,13 @@ public sealed class HealthAndLayoutTests(DashboardFixture fx)
         await ui.ChooseFilesAsync("enroll-drop",
             Dashboard.Photo("verify", "Jon_Voight", "Jon_Voight_0002.jpg"),
             Dashboard.Photo("quality", "noface", "faceapi_white.png"));
-        await Expect(ui.ByTestId("enroll-summary")).ToContainTextAsync("1 enrolled · 1 rejected", new() { Timeout = 30_000 });
+        await Expect(ui.ByTestId("enroll-summary")).ToContainTextAsync("1 enrolled · 1 rejected");
         await ui.ExpectNoHorizontalScrollAsync();
         await ui.ScreenshotAsync("phone-04-enroll");
 
         await ui.ByTestId("tab-search").ClickAsync();
         await ui.ChooseFilesAsync("search-drop", Dashboard.Photo("verify", "BBT_penny", "penny2.png"));
-        await Expect(ui.ByTestId("match").First).ToHaveAttributeAsync("data-external-id", "BBT_penny", new() { Timeout = 30_000 });
+        await Expect(ui.ByTestId("match").First).ToHaveAttributeAsync("data-external-id", "BBT_penny");
         await ui.ExpectNoHorizontalScrollAsync();
         await ui.ScreenshotAsync("phone-05-identify");
 

@@ -27,7 +27,7 @@ public sealed class SearchTests(DashboardFixture fx)
         await ui.DropFilesAsync("search-drop", Dashboard.Photo("verify", "Russell_Crowe", "Russell_Crowe_0002.jpg"));
 
         var first = ui.ByTestId("matches").GetByTestId("match").First;
-        await Expect(first).ToHaveAttributeAsync("data-external-id", "Russell_Crowe", new() { Timeout = 30_000 });
+        await Expect(first).ToHaveAttributeAsync("data-external-id", "Russell_Crowe");
         var bar = first.GetByTestId("simbar");
         var similarity = double.Parse((await bar.GetAttributeAsync("data-similarity"))!, System.Globalization.CultureInfo.InvariantCulture);
         var threshold = double.Parse((await bar.GetAttributeAsync("data-threshold"))!, System.Globalization.CultureInfo.InvariantCulture);
@@ -51,7 +51,7 @@ public sealed class SearchTests(DashboardFixture fx)
 
         await ui.ChooseFilesAsync("search-drop", Dashboard.Photo("verify", "Molly_Sims", "Molly_Sims_0001.jpg"));
 
-        await Expect(ui.ByTestId("no-match")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(ui.ByTestId("no-match")).ToBeVisibleAsync();
         await Expect(ui.ByTestId("match")).ToHaveCountAsync(0);
     }
 
@@ -67,12 +67,12 @@ public sealed class SearchTests(DashboardFixture fx)
         await ui.ByTestId("verify-target").FillAsync("Russell_Crowe");
         await ui.DropFilesAsync("search-drop", Dashboard.Photo("verify", "George_Clooney", "George_Clooney_0003.jpg"));
 
-        await Expect(ui.ByTestId("verify-verdict")).ToHaveTextAsync("✗ Not the same person", new() { Timeout = 30_000 });
+        await Expect(ui.ByTestId("verify-verdict")).ToHaveTextAsync("✗ Not the same person");
         await Expect(ui.ByTestId("simbar-threshold")).ToBeVisibleAsync();
 
         await ui.ByTestId("verify-target").FillAsync("George_Clooney");
         await ui.DropFilesAsync("search-drop", Dashboard.Photo("verify", "George_Clooney", "George_Clooney_0003.jpg"));
-        await Expect(ui.ByTestId("verify-verdict")).ToHaveTextAsync("✓ Same person", new() { Timeout = 30_000 });
+        await Expect(ui.ByTestId("verify-verdict")).ToHaveTextAsync("✓ Same person");
         await ui.ScreenshotAsync("07-verify");
     }
 }
