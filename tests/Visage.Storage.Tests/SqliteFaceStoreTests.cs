@@ -73,7 +73,7 @@ public sealed class SqliteFaceStoreTests : FaceStoreContractTests, IDisposable
     }
 
     [Fact]
-    public async Task A_delete_during_a_long_stream_does_not_wait_for_the_reader_and_is_scrubbed_after_it()
+    public async Task A_delete_during_a_long_stream_does_not_wait_for_the_reader_and_is_scrubbed_at_the_next_write()
     {
         var ws = Samples.Workspace();
         await Store.CreateWorkspaceAsync(ws);
@@ -89,12 +89,15 @@ public sealed class SqliteFaceStoreTests : FaceStoreContractTests, IDisposable
             var watch = System.Diagnostics.Stopwatch.StartNew();
             Assert.Single(await Store.DeleteFaceAsync(col.Id, faces[^1].Id));
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"delete took {watch.ElapsedMilliseconds} ms behind the reader");
+            Assert.True(((SqliteFaceStore)Store).ScrubPending);
             int seen = 1;
             while (await stream.MoveNextAsync()) seen++;
             Assert.Equal(20, seen);                        // the reader keeps its snapshot
         }
 
-        await ((SqliteFaceStore)Store).CheckpointAsync();
+        // Any later write retries the blocked scrub.
+        await Store.CreateWorkspaceAsync(Samples.Workspace());
+        Assert.False(((SqliteFaceStore)Store).ScrubPending);
         Assert.False(OccursInFiles(EmbeddingBytes(refs[^1].Embedding)));
         Assert.Equal(19, (await StreamAsync(col.Id)).Count);
     }

@@ -17,6 +17,7 @@ public sealed class SqliteFaceStore : SqlFaceStore
     readonly string connectionString;
     readonly SemaphoreSlim writeGate = new(1, 1);
     readonly TimeSpan pollInterval;
+    volatile bool scrubPending;
 
     public string DatabasePath { get; }
     public override string Kind => "sqlite";
@@ -82,27 +83,47 @@ public sealed class SqliteFaceStore : SqlFaceStore
     protected override async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
         await writeGate.WaitAsync(ct);
-        try { return await base.WriteAsync(work, ct); }
+        try
+        {
+            var result = await base.WriteAsync(work, ct);
+            // A scrub that a reader blocked is retried without waiting at each later write, until it completes.
+            if (scrubPending) TryScrubWal(TimeSpan.Zero);
+            return result;
+        }
         finally { writeGate.Release(); }
     }
 
     protected override async Task AfterDeleteAsync(CancellationToken ct)
     {
-        // secure_delete zeroes the pages in the database, but earlier page images stay in the WAL until it is
-        // checkpointed and truncated. TRUNCATE waits for readers on older snapshots (an index load streaming a
-        // large collection can take a minute): wait briefly only, so writes are not held up behind the gate;
-        // when a reader is in the way the old frames go at the next delete's checkpoint.
         await writeGate.WaitAsync(ct);
+        try { TryScrubWal(CheckpointWait); }
+        finally { writeGate.Release(); }
+    }
+
+    /// <summary>secure_delete zeroes the pages in the database, but earlier page images stay in the WAL until it
+    /// is checkpointed and truncated. TRUNCATE waits for readers on older snapshots (an index load streaming a
+    /// large collection can take a minute), so it waits briefly only and leaves the scrub pending when blocked.
+    /// Call with the write gate held.</summary>
+    void TryScrubWal(TimeSpan wait)
+    {
         try
         {
             using var connection = Open();
-            Execute(connection, $"PRAGMA busy_timeout = {(int)CheckpointWait.TotalMilliseconds}");
-            try { Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)"); }
+            Execute(connection, $"PRAGMA busy_timeout = {(int)wait.TotalMilliseconds}");
+            try
+            {
+                using var cmd = connection.CreateCommand();
+                cmd.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+                using var reader = cmd.ExecuteReader();
+                scrubPending = !reader.Read() || reader.GetInt32(0) != 0;   // first column: 1 when blocked
+            }
             finally { Execute(connection, $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}"); }
         }
         catch (SqliteException e) when (Translate(e) is { } typed) { throw typed; }
-        finally { writeGate.Release(); }
     }
+
+    /// <summary>True while deleted page images may remain in the WAL because a reader blocked the checkpoint.</summary>
+    public bool ScrubPending => scrubPending;
 
     /// <summary>Checkpoints the WAL into the database file and truncates it (tests, backups).</summary>
     public Task CheckpointAsync(CancellationToken ct = default) => AfterDeleteAsync(ct);
