@@ -79,7 +79,7 @@ Console.WriteLine($"identify: {identifies} sequential requests against {info.Get
 var metrics = await http.GetStringAsync("/metrics");
 foreach (var line in metrics.Split('\n'))
     if (line.StartsWith("process_peak_resident_memory_bytes ") || line.StartsWith("process_resident_memory_bytes ") ||
-        line.StartsWith("visage_pipeline_stage_duration_seconds_sum{stage=\"total\"}") || line.StartsWith("visage_pipeline_stage_duration_seconds_count{stage=\"total\"}"))
+        line.StartsWith("visage_pipeline_stage_duration_seconds_sum{stage=") || line.StartsWith("visage_pipeline_stage_duration_seconds_count{stage="))
         Console.WriteLine("metrics: " + line);
 if (opts.Get("keep", "false") != "true") await http.DeleteAsync($"/api/v1/collections/{collectionId}");
 return 0;
