@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
@@ -8,6 +9,7 @@ namespace Visage.Engine.Imaging;
 internal static unsafe class TurboJpeg
 {
     const int PixelFormatRgb = 0;        // TJPF_RGB
+    const int PixelFormatCmyk = 11;      // TJPF_CMYK
     const int Subsample444 = 0, Subsample420 = 2;
     const int FlagProgressive = 16384;  // TJFLAG_PROGRESSIVE
     const int FlagLimitScans = 32768;    // TJFLAG_LIMITSCANS: refuse progressive files with >500 scans (CPU bombs)
@@ -61,12 +63,13 @@ internal static unsafe class TurboJpeg
                 ThrowOnFailure(n, handle, n.DecompressHeader3(handle, src, new CULong((nuint)jpeg.Length), &w, &h, &subsampling, &colorspace), jpeg);
                 if (w != width || h != height)
                     throw new ImageException(ImageErrorKind.Corrupt, $"JPEG frame headers disagree ({width}x{height} and {w}x{h})");
-                if (colorspace is ColorspaceCmyk or ColorspaceYcck)
-                    throw new ImageException(ImageErrorKind.Unsupported, "CMYK JPEG images are not supported; save the photo as RGB");
                 // Given the exact 1/d size, TurboJPEG picks that factor (the largest whose output fits), so it writes
                 // exactly outHeight rows of outWidth pixels.
-                ThrowOnFailure(n, handle, n.Decompress2(handle, src, new CULong((nuint)jpeg.Length), dst, outWidth, outWidth * 3, outHeight,
-                    PixelFormatRgb, FlagLimitScans), jpeg);
+                if (colorspace is ColorspaceCmyk or ColorspaceYcck)
+                    DecodeCmykAsRgb(n, handle, src, jpeg, outWidth, outHeight, rgb);
+                else
+                    ThrowOnFailure(n, handle, n.Decompress2(handle, src, new CULong((nuint)jpeg.Length), dst, outWidth, outWidth * 3, outHeight,
+                        PixelFormatRgb, FlagLimitScans), jpeg);
             }
             healthy = true;
         }
@@ -77,12 +80,46 @@ internal static unsafe class TurboJpeg
         }
     }
 
+    /// <summary>libjpeg has no CMYK-to-RGB conversion (it needs a colour profile to be right). Print-workflow files
+    /// reach us rarely, and a face detector needs plausible colours, not proofing: the naive conversion on Adobe's
+    /// inverted CMYK (R = C*K/255), the same TurboJPEG's own tools use, is enough.</summary>
+    static void DecodeCmykAsRgb(Api n, nint handle, byte* src, ReadOnlySpan<byte> jpeg, int width, int height, Span<byte> rgb)
+    {
+        int pixels = width * height;
+        var cmyk = ArrayPool<byte>.Shared.Rent(pixels * 4);
+        try
+        {
+            fixed (byte* dst = cmyk)
+                ThrowOnFailure(n, handle, n.Decompress2(handle, src, new CULong((nuint)jpeg.Length), dst, width, width * 4, height,
+                    PixelFormatCmyk, FlagLimitScans), jpeg);
+            var from = cmyk.AsSpan(0, pixels * 4);
+            for (int i = 0, o = 0; o < pixels * 3; i += 4, o += 3)
+            {
+                int k = from[i + 3];
+                rgb[o] = (byte)((from[i] * k + 127) / 255);
+                rgb[o + 1] = (byte)((from[i + 1] * k + 127) / 255);
+                rgb[o + 2] = (byte)((from[i + 2] * k + 127) / 255);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(cmyk);
+        }
+    }
+
     /// <summary>The output size TurboJPEG produces at scale 1/<paramref name="denominator"/> (TJSCALED rounds up);
     /// 1, 2, 4 and 8 are exact DCT-domain scalings, the others are not offered.</summary>
     public static (int Width, int Height) ScaledSize(int width, int height, int denominator) =>
         ((width + denominator - 1) / denominator, (height + denominator - 1) / denominator);
 
-    public static byte[] EncodeRgb(ReadOnlySpan<byte> rgb, int width, int height, int quality, bool subsampleChroma, bool progressive = false)
+    public static byte[] EncodeRgb(ReadOnlySpan<byte> rgb, int width, int height, int quality, bool subsampleChroma, bool progressive = false) =>
+        Encode(rgb, width, height, PixelFormatRgb, subsampleChroma ? Subsample420 : Subsample444, quality, progressive ? FlagProgressive : 0);
+
+    /// <summary>Packed CMYK, inverted as Adobe writes it (255 = no ink), to a YCCK JPEG: test fixtures only.</summary>
+    public static byte[] EncodeCmyk(ReadOnlySpan<byte> cmyk, int width, int height, int quality) =>
+        Encode(cmyk, width, height, PixelFormatCmyk, Subsample444, quality, 0);
+
+    static byte[] Encode(ReadOnlySpan<byte> pixels, int width, int height, int pixelFormat, int subsampling, int quality, int flags)
     {
         var n = Native;
         var handle = Rent(n.Compressors, n.InitCompress);
@@ -91,9 +128,9 @@ internal static unsafe class TurboJpeg
         try
         {
             var size = new CULong(0);
-            fixed (byte* src = rgb)
-                if (n.Compress2(handle, src, width, width * 3, height, PixelFormatRgb, &jpeg, &size,
-                        subsampleChroma ? Subsample420 : Subsample444, quality, progressive ? FlagProgressive : 0) != 0)
+            fixed (byte* src = pixels)
+                if (n.Compress2(handle, src, width, width * BytesPerPixel(pixelFormat), height, pixelFormat, &jpeg, &size,
+                        subsampling, quality, flags) != 0)
                     throw new InvalidOperationException("tjCompress2 failed: " + ErrorText(n, handle));
             healthy = true;
             return new ReadOnlySpan<byte>(jpeg, checked((int)size.Value)).ToArray();
@@ -101,11 +138,14 @@ internal static unsafe class TurboJpeg
         finally
         {
             if (jpeg != null) n.Free(jpeg);
-            // libjpeg-turbo 2.1 keeps the progressive scan script in the handle: a baseline encode after it on the
-            // same handle comes out corrupt (found by JpegVariantTests), so such a handle is not reused.
-            if (healthy && !progressive) n.Compressors.Add(handle); else n.Destroy(handle);
+            // libjpeg-turbo 2.1 keeps settings such as the progressive scan script in the handle: a baseline encode
+            // after a progressive one on the same handle comes out corrupt (found by JpegVariantTests). Only
+            // handles that did the plain RGB baseline encode go back to the pool.
+            if (healthy && flags == 0 && pixelFormat == PixelFormatRgb) n.Compressors.Add(handle); else n.Destroy(handle);
         }
     }
+
+    static int BytesPerPixel(int pixelFormat) => pixelFormat == PixelFormatCmyk ? 4 : 3;
 
     static nint Rent(ConcurrentBag<nint> pool, delegate* unmanaged<nint> init)
     {

@@ -78,6 +78,37 @@ public class JpegVariantTests
     }
 
     [Fact]
+    public void Cmyk_jpeg_decodes_to_its_rgb_colours()
+    {
+        // Adobe's inverted CMYK: 255 means no ink. With no black ink (K byte 255) C, M, Y carry R, G, B as they are;
+        // with K at 128 every colour must come out at half brightness.
+        var noBlack = new byte[Face.Width * Face.Height * 4];
+        var halfBlack = new byte[noBlack.Length];
+        for (int p = 0, q = 0; p < Face.Pixels.Length; p += 3, q += 4)
+        {
+            for (int c = 0; c < 3; c++) noBlack[q + c] = halfBlack[q + c] = Face.Pixels[p + c];
+            noBlack[q + 3] = 255;
+            halfBlack[q + 3] = 128;
+        }
+        var plain = Decoder.Decode(TurboJpeg.EncodeCmyk(noBlack, Face.Width, Face.Height, 95));
+        var darker = Decoder.Decode(TurboJpeg.EncodeCmyk(halfBlack, Face.Width, Face.Height, 95));
+
+        Assert.True(Orientations.MeanAbsoluteDifference(Face, plain) < 2.0);
+        var halved = new RgbImage(Face.Width, Face.Height, Face.Pixels.Select(v => (byte)((v * 128 + 127) / 255)).ToArray());
+        Assert.True(Orientations.MeanAbsoluteDifference(halved, darker) < 2.0);
+        Assert.True(Orientations.MeanAbsoluteDifference(Face, darker) > 20);
+    }
+
+    [Fact]
+    public void Cmyk_encoding_does_not_disturb_the_next_rgb_encode()
+    {
+        var expected = ImageEncoder.EncodeJpeg(Face, 90);
+        TurboJpeg.EncodeCmyk(new byte[Face.Width * Face.Height * 4], Face.Width, Face.Height, 90);
+        TurboJpeg.EncodeRgb(Face.Pixels, Face.Width, Face.Height, 90, subsampleChroma: true, progressive: true);
+        Assert.Equal(expected, ImageEncoder.EncodeJpeg(Face, 90));
+    }
+
+    [Fact]
     public void Greyscale_jpeg_decodes_to_equal_channels()
     {
         var grey = Decoder.Decode(TestPhotos.GreyPng);
