@@ -63,16 +63,9 @@ public class EvalCommandTests(CliFixture cli)
     [Fact]
     public async Task Eval_follows_the_folds_of_an_lfw_pairs_file_found_in_the_dataset_folder()
     {
-        // A small LFW-layout dataset of links to the test photos (nothing is copied), with a 2-fold pairs.txt.
-        var root = Directory.CreateTempSubdirectory("visage-lfw-").FullName;
+        var root = SmallLfwDataset();
         try
         {
-            foreach (var identity in new[] { "Jon_Voight", "Juanes", "LeAnn_Rimes", "Owen_Wilson", "Brad_Smith" })
-            {
-                Directory.CreateDirectory(Path.Combine(root, identity));
-                foreach (var file in Directory.GetFiles(TestData.Path_("verify", identity)))
-                    File.CreateSymbolicLink(Path.Combine(root, identity, Path.GetFileName(file)), file);
-            }
             File.WriteAllText(Path.Combine(root, "pairs.txt"), """
                 2	2
                 Jon_Voight	1	2
@@ -94,6 +87,50 @@ public class EvalCommandTests(CliFixture cli)
             Assert.Equal((4, 6, 1), (j.GetProperty("gallery_size").GetInt32(), j.GetProperty("mate_probes").GetInt32(),
                 j.GetProperty("non_mate_probes").GetInt32()));
             Assert.Equal(1.0, j.GetProperty("rank1").GetDouble());
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    /// <summary>A small LFW-layout dataset of links to the test photos (nothing is copied): 4 identities with
+    /// 2-3 images and one with a single image.</summary>
+    static string SmallLfwDataset()
+    {
+        var root = Directory.CreateTempSubdirectory("visage-lfw-").FullName;
+        foreach (var identity in new[] { "Jon_Voight", "Juanes", "LeAnn_Rimes", "Owen_Wilson", "Brad_Smith" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, identity));
+            foreach (var file in Directory.GetFiles(TestData.Path_("verify", identity)))
+                File.CreateSymbolicLink(Path.Combine(root, identity, Path.GetFileName(file)), file);
+        }
+        return root;
+    }
+
+    [Theory]
+    [InlineData(3, 3, "3-fold over a seeded shuffle")]
+    [InlineData(1, 2, null)]
+    public async Task Eval_deals_a_short_tsv_into_as_many_folds_as_it_can_fill(int same, int different, string? protocol)
+    {
+        var root = SmallLfwDataset();
+        try
+        {
+            string[] samePairs = ["Jon_Voight/Jon_Voight_0001.jpg\tJon_Voight/Jon_Voight_0002.jpg\t1",
+                "Juanes/Juanes_0001.jpg\tJuanes/Juanes_0002.jpg\t1", "Owen_Wilson/Owen_Wilson_0001.jpg\tOwen_Wilson/Owen_Wilson_0002.jpg\t1"];
+            string[] differentPairs = ["Jon_Voight/Jon_Voight_0001.jpg\tJuanes/Juanes_0001.jpg\t0",
+                "Brad_Smith/Brad_Smith_0001.jpg\tOwen_Wilson/Owen_Wilson_0001.jpg\t0", "LeAnn_Rimes/LeAnn_Rimes_0001.jpg\tJuanes/Juanes_0003.jpg\t0"];
+            var tsv = Path.Combine(root, "short.tsv");
+            File.WriteAllLines(tsv, [.. samePairs.Take(same), .. differentPairs.Take(different)]);
+            var r = await cli.Run("eval", root, "--pairs", tsv, "--json");
+            Assert.True(r.ExitCode == 0, r.Error);
+            using var doc = JsonDocument.Parse(r.Output);
+            var j = doc.RootElement;
+            Assert.Equal(1.0, j.GetProperty("roc_auc").GetDouble());
+            if (protocol is null)
+                Assert.Equal(JsonValueKind.Null, j.GetProperty("verification_accuracy").ValueKind);
+            else
+            {
+                Assert.StartsWith(protocol, j.GetProperty("pairs_protocol").GetString());
+                Assert.InRange(j.GetProperty("verification_accuracy").GetDouble(), 0.5, 1.0);
+            }
         }
         finally { Directory.Delete(root, true); }
     }

@@ -135,7 +135,7 @@ public static class EvalCommand
             table.AddRow("[bold]detection[/]", "", Markup.Escape(r.Dataset));
             Row("detection rate", r.DetectionRate, "P2", $"{r.Images - r.ImagesWithoutFace}/{r.Images} images have a face");
         }
-        if (r.VerificationAccuracy is not null)
+        if (r.RocAuc is not null)
         {
             table.AddRow("[bold]verification[/]", "", Markup.Escape($"{r.SamePairs} same + {r.DifferentPairs} different pairs, {r.PairsProtocol}"));
             Row("accuracy", r.VerificationAccuracy, "P2", $"± {r.VerificationAccuracyStd:P2} (std over folds), mean threshold {r.VerificationThreshold:0.###}");

@@ -26,38 +26,43 @@ public static class EvalScoring
     public static BinaryScores? Verification(EvalReport report, IReadOnlyList<LabeledPair> pairs,
         IReadOnlyDictionary<string, DetectedFace?> subjects)
     {
-        var scored = new ScoredPair[pairs.Count];
         var fileFolds = pairs.All(p => p.Fold >= 0) && pairs.Select(p => p.Fold).Distinct().Count() >= 2;
-        var folds = fileFolds ? null : KFoldVerification.SeededFolds(pairs.Select(p => p.Same).ToArray(), Folds, FoldSeed);
-        int missing = 0, same = 0;
-        var positives = new List<double>();
-        var negatives = new List<double>();
+        int same = pairs.Count(p => p.Same), different = pairs.Count - same;
+        // Dealt folds each need a pair of both kinds, so a small list gets fewer folds.
+        var k = Math.Min(Folds, Math.Min(same, different));
+        var folds = fileFolds || k < 2 ? null : KFoldVerification.SeededFolds(pairs.Select(p => p.Same).ToArray(), k, FoldSeed);
+        var scored = new ScoredPair[pairs.Count];
+        var positives = new List<double>(same);
+        var negatives = new List<double>(different);
+        var missing = 0;
         for (var i = 0; i < pairs.Count; i++)
         {
             var p = pairs[i];
             var (a, b) = (subjects[p.Image1], subjects[p.Image2]);
             var score = a is null || b is null ? NoFaceScore : Similarity.Cosine(a.Embedding, b.Embedding);
             if (a is null || b is null) missing++;
-            if (p.Same) same++;
             (p.Same ? positives : negatives).Add(score);
-            scored[i] = new ScoredPair(score, p.Same, fileFolds ? p.Fold : folds![i]);
+            scored[i] = new ScoredPair(score, p.Same, fileFolds ? p.Fold : folds?[i] ?? 0);
         }
-        report.PairsProtocol = fileFolds
-            ? $"{pairs.Max(p => p.Fold) + 1}-fold, folds as in the pairs file"
-            : $"{Folds}-fold over a seeded shuffle (seed {FoldSeed}), same/different pairs dealt evenly";
         report.SamePairs = same;
-        report.DifferentPairs = pairs.Count - same;
+        report.DifferentPairs = different;
         report.PairsWithoutFace = missing;
-        if (positives.Count == 0 || negatives.Count == 0)
+        if (same == 0 || different == 0)
         {
             report.Notes.Add("verification needs both same-person and different-person pairs");
             return null;
         }
-
-        var kfold = KFoldVerification.Evaluate(scored);
-        report.VerificationAccuracy = EvalReport.Value(kfold.MeanAccuracy);
-        report.VerificationAccuracyStd = EvalReport.Value(kfold.StdAccuracy);
-        report.VerificationThreshold = EvalReport.Value(kfold.MeanThreshold);
+        if (fileFolds || folds is not null)
+        {
+            report.PairsProtocol = fileFolds
+                ? $"{pairs.Max(p => p.Fold) + 1}-fold, folds as in the pairs file"
+                : $"{k}-fold over a seeded shuffle (seed {FoldSeed}), same/different pairs dealt evenly";
+            var kfold = KFoldVerification.Evaluate(scored);
+            report.VerificationAccuracy = EvalReport.Value(kfold.MeanAccuracy);
+            report.VerificationAccuracyStd = EvalReport.Value(kfold.StdAccuracy);
+            report.VerificationThreshold = EvalReport.Value(kfold.MeanThreshold);
+        }
+        else report.Notes.Add("fewer than 2 pairs of a kind: no k-fold accuracy");
 
         var scores = new BinaryScores(positives, negatives);
         report.RocAuc = EvalReport.Value(scores.Auc(), 5);
