@@ -528,6 +528,37 @@ public abstract class FaceStoreContractTests : IAsyncLifetime
             changes.Select(c => (c.Kind, c.ReferenceKey ?? 0)));
     }
 
+    [Fact]
+    public async Task Pruning_drops_old_change_rows_and_idempotency_records_only()
+    {
+        var (_, col) = await CollectionAsync();
+        await EnrollAsync(col, "a");
+        await EnrollAsync(col, "b");
+        var store = (SqlFaceStore)Store;
+        long firstSeq = await store.GetOldestChangeSeqAsync();
+        var old = new IdempotencyRecord("ws_p", "old", [1], 201, "{}", Samples.Tick());
+        var recent = new IdempotencyRecord("ws_p", "recent", [1], 201, "{}", DateTimeOffset.UtcNow.AddDays(1));
+        await Store.TryPutIdempotencyAsync(old);
+        await Store.TryPutIdempotencyAsync(recent);
+
+        long latest = await Store.GetLatestChangeSeqAsync();
+        Assert.Equal(0, await store.PruneChangesAsync(DateTimeOffset.UtcNow.AddHours(-1)));
+        Assert.Equal(1, await store.PruneChangesAsync(DateTimeOffset.UtcNow.AddSeconds(1)));
+        Assert.Equal([latest], (await Store.GetChangesSinceAsync(0, 10)).Select(c => c.Seq));
+        Assert.Equal(latest, await Store.GetLatestChangeSeqAsync());
+        Assert.Equal(latest, await store.GetOldestChangeSeqAsync());
+        Assert.True(latest > firstSeq);
+        Assert.Equal(1, await store.PruneIdempotencyAsync(DateTimeOffset.UtcNow));
+        Assert.Null(await Store.GetIdempotencyAsync("ws_p", "old"));
+        Assert.NotNull(await Store.GetIdempotencyAsync("ws_p", "recent"));
+
+        // Numbering continues after a prune: a follower never sees a seq reused.
+        var (face, _, _) = await EnrollAsync(col, "c");
+        var next = Assert.Single(await Store.GetChangesSinceAsync(latest, 10));
+        Assert.Equal(latest + 1, next.Seq);
+        Assert.Equal(face.Id, next.FaceId);
+    }
+
     // ---- idempotency ---------------------------------------------------------------------------------------
 
     [Fact]

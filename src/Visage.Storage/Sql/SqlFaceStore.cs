@@ -477,6 +477,20 @@ public abstract class SqlFaceStore : IFaceStore, IChangeNotifications
     public Task<long> GetLatestChangeSeqAsync(CancellationToken ct = default) =>
         ReadAsync(c => Db.ScalarLongAsync(c, null, "SELECT MAX(seq) FROM changes", ct), ct);
 
+    /// <summary>Drops change rows written before <paramref name="before"/> (the log otherwise grows forever),
+    /// always keeping the newest so the latest seq stays known. An instance whose last seen seq is older than the oldest kept row must reload its index from
+    /// <see cref="StreamVectorsAsync"/>; <see cref="GetOldestChangeSeqAsync"/> tells it.</summary>
+    public async Task<long> PruneChangesAsync(DateTimeOffset before, CancellationToken ct = default) =>
+        await WriteAsync((c, tx) => Db.ExecuteAsync(c, tx, "DELETE FROM changes WHERE changed_at < @t AND seq < (SELECT MAX(seq) FROM changes)", ct, ("t", Db.Ticks(before))), ct);
+
+    /// <summary>The smallest seq still in the log (0 when empty).</summary>
+    public Task<long> GetOldestChangeSeqAsync(CancellationToken ct = default) =>
+        ReadAsync(c => Db.ScalarLongAsync(c, null, "SELECT MIN(seq) FROM changes", ct), ct);
+
+    /// <summary>Forgets idempotency records created before <paramref name="before"/>: a retry after that is a new request.</summary>
+    public async Task<long> PruneIdempotencyAsync(DateTimeOffset before, CancellationToken ct = default) =>
+        await WriteAsync((c, tx) => Db.ExecuteAsync(c, tx, "DELETE FROM idempotency WHERE created_at < @t", ct, ("t", Db.Ticks(before))), ct);
+
     public async Task<IReadOnlyList<ChangeRecord>> GetChangesSinceAsync(long afterSeq, int max, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
