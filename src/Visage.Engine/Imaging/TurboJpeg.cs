@@ -48,6 +48,37 @@ internal static unsafe class TurboJpeg
     /// at scale 1/<paramref name="denominator"/> into tightly packed RGB of <see cref="ScaledSize"/>.</summary>
     public static void DecodeRgb(ReadOnlySpan<byte> jpeg, int width, int height, int denominator, Span<byte> rgb)
     {
+        try
+        {
+            DecodeOnce(jpeg, width, height, denominator, rgb);
+        }
+        catch (ImageException e) when (e.Kind == ImageErrorKind.Truncated && !jpeg.EndsWith(EndOfImage))
+        {
+            // Some writers omit the final EOI marker; libjpeg's look-ahead then reports the end of data even though
+            // every row was there. With EOI restored, a complete scan decodes cleanly while a cut one still fails
+            // (libjpeg meets the marker while it needs data), so the original verdict stands for those.
+            var patched = ArrayPool<byte>.Shared.Rent(jpeg.Length + 2);
+            try
+            {
+                jpeg.CopyTo(patched);
+                EndOfImage.CopyTo(patched.AsSpan(jpeg.Length));
+                DecodeOnce(patched.AsSpan(0, jpeg.Length + 2), width, height, denominator, rgb);
+            }
+            catch (ImageException)
+            {
+                throw e;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(patched);
+            }
+        }
+    }
+
+    static ReadOnlySpan<byte> EndOfImage => [0xFF, 0xD9];
+
+    static void DecodeOnce(ReadOnlySpan<byte> jpeg, int width, int height, int denominator, Span<byte> rgb)
+    {
         var (outWidth, outHeight) = ScaledSize(width, height, denominator);
         // tjDecompress2 trusts the buffer to fit; a wrong size here would be a heap overflow, not an exception.
         if (rgb.Length != outWidth * outHeight * 3) throw new ArgumentException("buffer does not match the scaled size", nameof(rgb));

@@ -109,6 +109,26 @@ public class JpegVariantTests
     }
 
     [Fact]
+    public void Jpeg_missing_only_its_end_marker_decodes_in_full()
+    {
+        foreach (var jpeg in new[] { TestPhotos.Lfw, Progressive })
+        {
+            var complete = Decoder.Decode(jpeg).Pixels;
+            Assert.Equal(complete, Decoder.Decode(jpeg.AsSpan(0, jpeg.Length - 2)).Pixels);
+        }
+    }
+
+    [Fact]
+    public void Jpeg_cut_a_few_bytes_before_its_end_marker_is_still_Truncated()
+    {
+        foreach (int cut in new[] { 3, 4, 8, 64 })
+        {
+            var e = Assert.Throws<ImageException>(() => Decoder.Decode(TestPhotos.Lfw.AsSpan(0, TestPhotos.Lfw.Length - cut)));
+            Assert.True(e.Kind == ImageErrorKind.Truncated, $"cut {cut}: {e.Kind} {e.Message}");
+        }
+    }
+
+    [Fact]
     public void Greyscale_jpeg_decodes_to_equal_channels()
     {
         var grey = Decoder.Decode(TestPhotos.GreyPng);
