@@ -30,6 +30,15 @@ public sealed class ApiClient(Uri baseUrl, string key) : IDisposable
         return (string)data["face_id"]!;
     }
 
+    /// <summary>Creates a key in the admin's workspace; returns its id and the secret (shown once).</summary>
+    public async Task<(string Id, string Key)> CreateKeyAsync(string name, params string[] scopes)
+    {
+        var data = await SendAsync(HttpMethod.Post, "keys", JsonContent.Create(new { name, scopes }));
+        return ((string)data["key_id"]!, (string)data["key"]!);
+    }
+
+    public Task RevokeKeyAsync(string keyId) => SendAsync(HttpMethod.Delete, $"keys/{keyId}");
+
     public async Task<JsonNode> GetFaceAsync(string collectionId, string faceId) =>
         await SendAsync(HttpMethod.Get, $"collections/{collectionId}/faces/{faceId}");
 

@@ -42,19 +42,27 @@ public sealed class FaceGridTests(DashboardFixture fx)
     public async Task Filter_by_external_id_and_paging_show_the_right_faces()
     {
         var collection = await fx.Api.CreateCollectionAsync("paging-" + Guid.NewGuid().ToString("N")[..6], new { check_liveness = false });
-        foreach (var n in new[] { "1", "2", "3", "4", "5" })
-            await fx.Api.EnrollAsync(collection, "BBT_raj", "verify", "BBT_raj", $"raj{n}.png");
-        await fx.Api.EnrollAsync(collection, "Russell_Crowe", "verify", "Russell_Crowe", "Russell_Crowe_0001.jpg");
+        foreach (var person in new[] { "raj", "penny" })
+            for (var n = 1; n <= 5; n++)
+                await fx.Api.EnrollAsync(collection, "BBT_" + person, "verify", "BBT_" + person, $"{person}{n}.png");
+        foreach (var person in new[] { "Russell_Crowe", "Owen_Wilson", "Juanes" })
+            await fx.Api.EnrollAsync(collection, person, "verify", person, person + "_0001.jpg");
         await using var ui = await fx.OpenAsync();
         await ui.SignInAsAdminAsync();
         await ui.OpenCollectionAsync(collection);
-        await Expect(ui.ByTestId("face-card")).ToHaveCountAsync(6);
+        await ui.ByTestId("page-size").SelectOptionAsync("12");
+        await Expect(ui.ByTestId("face-card")).ToHaveCountAsync(12);
+        await Expect(ui.ByTestId("pager")).ToContainTextAsync("page 1 of 2 · 13 total");
 
-        await ui.ByTestId("face-filter").FillAsync("Russell_Crowe");
-        await ui.ByTestId("face-filter").PressAsync("Enter");
+        await ui.ByTestId("pager").GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
         await Expect(ui.ByTestId("face-card")).ToHaveCountAsync(1);
-        await Expect(ui.ByTestId("face-external-id")).ToHaveTextAsync("Russell_Crowe");
-        await Expect(ui.ByTestId("pager")).ToContainTextAsync("1 total");
+        await Expect(ui.ByTestId("pager")).ToContainTextAsync("page 2 of 2");
+
+        await ui.ByTestId("face-filter").FillAsync("BBT_penny");
+        await ui.ByTestId("face-filter").PressAsync("Enter");
+        await Expect(ui.ByTestId("face-card")).ToHaveCountAsync(5);
+        await Expect(ui.ByTestId("face-external-id")).ToHaveTextAsync(Enumerable.Repeat("BBT_penny", 5).ToArray());
+        await Expect(ui.ByTestId("pager")).ToContainTextAsync("page 1 of 1 · 5 total");
     }
 
     [Fact]

@@ -17,6 +17,10 @@ public sealed class HealthAndLayoutTests(DashboardFixture fx)
         await Expect(ui.ByTestId("probe-healthz")).ToHaveAttributeAsync("data-ok", "true");
         await Expect(ui.ByTestId("probe-readyz")).ToHaveAttributeAsync("data-ok", "true");
         await Expect(ui.ByTestId("key-figures")).ToContainTextAsync("requests served");
+        var served = await ui.ByTestId("key-figures").Locator(".figure", new() { HasText = "requests served" }).Locator(".big").InnerTextAsync();
+        Assert.True(int.Parse(served, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture) > 0);
+        await Expect(ui.ByTestId("stage-latency")).ToContainTextAsync("embed");
+        await Expect(ui.ByTestId("route-latency")).ToContainTextAsync("GET …/collections/");
         await Expect(ui.ByTestId("model-facts")).ToContainTextAsync("embedding_size");
         await ui.ScreenshotAsync("10-health");
     }

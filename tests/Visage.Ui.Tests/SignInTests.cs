@@ -30,4 +30,31 @@ public sealed class SignInTests(DashboardFixture fx)
         await ui.ByTestId("signout").ClickAsync();
         await Expect(ui.ByTestId("signin-form")).ToBeVisibleAsync();
     }
+
+    [Fact]
+    public async Task A_key_revoked_during_the_session_brings_back_sign_in_with_the_reason()
+    {
+        var (id, key) = await fx.Api.CreateKeyAsync("revoked-in-session", "read", "write", "search");
+        await using var ui = await fx.OpenAsync();
+        await ui.SignInAsync(key);
+        await Expect(ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Collections" })).ToBeVisibleAsync();
+
+        await fx.Api.RevokeKeyAsync(id);
+        await ui.ByTestId("nav-health").ClickAsync();
+
+        await Expect(ui.ByTestId("signin-form")).ToBeVisibleAsync();
+        await Expect(ui.ByTestId("signin-form")).ToContainTextAsync("Signed out");
+        Assert.Null(await ui.Page.EvaluateAsync<string?>("() => sessionStorage.getItem('visage.apiKey')"));
+    }
+
+    [Fact]
+    public async Task A_search_only_key_signs_in_but_the_collection_list_explains_the_missing_scope()
+    {
+        var (_, key) = await fx.Api.CreateKeyAsync("search-only", "search");
+        await using var ui = await fx.OpenAsync();
+        await ui.SignInAsync(key);
+
+        await Expect(ui.Page.GetByRole(AriaRole.Heading, new() { Name = "Collections" })).ToBeVisibleAsync();
+        await Expect(ui.ByTestId("error").First).ToContainTextAsync("FORBIDDEN");
+    }
 }

@@ -10,11 +10,11 @@ import { href } from '../router';
 import type { Face, Page } from '../types';
 import type { CollectionProps } from './Collection';
 
-const PAGE_SIZES = [24, 48, 96];
+const PAGE_SIZES = [12, 24, 48, 96];
 
 export function Faces({ id, onChanged }: CollectionProps) {
   const [page, setPage] = useState(1);
-  const [pageSize, setPageSize] = useState(PAGE_SIZES[0]);
+  const [pageSize, setPageSize] = useState(24);
   const [filter, setFilter] = useState('');
   const [applied, setApplied] = useState('');
   const query = `page=${page}&page_size=${pageSize}` + (applied ? `&external_id=${encodeURIComponent(applied)}` : '');
@@ -57,6 +57,7 @@ export function Faces({ id, onChanged }: CollectionProps) {
         <label class="inline">
           per page
           <select
+            data-testid="page-size"
             value={pageSize}
             onChange={(e) => {
               setPageSize(Number(e.currentTarget.value));
