@@ -57,18 +57,20 @@ public sealed class EngineOptions
         {
             if (!(v > 0)) throw new ArgumentOutOfRangeException("Engine:" + name, v, "must be greater than 0");
         }
-        Fraction(DetectorScoreThreshold, nameof(DetectorScoreThreshold));
-        Fraction(LowConfidenceThreshold, nameof(LowConfidenceThreshold));
-        Fraction(ClippedFractionMax, nameof(ClippedFractionMax));
-        Fraction(EyesOpenThreshold, nameof(EyesOpenThreshold));
-        Fraction(OcclusionThreshold, nameof(OcclusionThreshold));
-        Fraction(LivenessThreshold, nameof(LivenessThreshold));
-        Fraction(LivenessMinContext, nameof(LivenessMinContext));
-        Positive(BlurThreshold, nameof(BlurThreshold));
-        Positive(MinFaceSize, nameof(MinFaceSize));
-        Positive(MaxYaw, nameof(MaxYaw));
-        Positive(MaxPitch, nameof(MaxPitch));
-        Positive(MaxRoll, nameof(MaxRoll));
+        (float, string)[] fractions =
+        [
+            (DetectorScoreThreshold, nameof(DetectorScoreThreshold)), (LowConfidenceThreshold, nameof(LowConfidenceThreshold)),
+            (ClippedFractionMax, nameof(ClippedFractionMax)), (EyesOpenThreshold, nameof(EyesOpenThreshold)),
+            (OcclusionThreshold, nameof(OcclusionThreshold)), (LivenessThreshold, nameof(LivenessThreshold)),
+            (LivenessMinContext, nameof(LivenessMinContext)),
+        ];
+        (float, string)[] positives =
+        [
+            (BlurThreshold, nameof(BlurThreshold)), (MinFaceSize, nameof(MinFaceSize)),
+            (MaxYaw, nameof(MaxYaw)), (MaxPitch, nameof(MaxPitch)), (MaxRoll, nameof(MaxRoll)),
+        ];
+        foreach (var (value, name) in fractions) Fraction(value, name);
+        foreach (var (value, name) in positives) Positive(value, name);
         if (!(BrightnessLow > 0 && BrightnessLow + 40 < BrightnessHigh && BrightnessHigh < 255))
             throw new ArgumentOutOfRangeException("Engine:" + nameof(BrightnessLow), BrightnessLow,
                 "brightness limits must satisfy 0 < BrightnessLow, BrightnessLow + 40 < BrightnessHigh < 255");

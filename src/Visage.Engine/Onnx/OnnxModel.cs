@@ -69,6 +69,18 @@ public sealed unsafe class OnnxModel : IDisposable
         OutputNames = names;
     }
 
+    /// <summary>Where output <paramref name="name"/> sits in the buffer <see cref="Run"/> fills.</summary>
+    public Range OutputRange(string name)
+    {
+        var offset = 0;
+        for (var i = 0; i < outputSizes.Length; i++)
+        {
+            if (OutputNames[i] == name) return new Range(offset, offset + outputSizes[i]);
+            offset += outputSizes[i];
+        }
+        throw new OnnxRuntimeException($"{Name} has no output '{name}'");
+    }
+
     static byte* NativeUtf8(string s)
     {
         var bytes = OnnxRuntime.Utf8Z(s);

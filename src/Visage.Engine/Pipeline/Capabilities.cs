@@ -9,6 +9,17 @@ public readonly record struct FaceBox(float X, float Y, float Width, float Heigh
     public float CenterY => Y + Height / 2;
     public float Area => Width * Height;
 
+    /// <summary>The box grown <paramref name="factor"/>× about its centre and clipped to the image: the
+    /// surroundings a model looks at. <see cref="ContextRegion.VisibleFraction"/> tells how much survived clipping.</summary>
+    public ContextRegion Context(float factor, int imageWidth, int imageHeight)
+    {
+        float w = Width * factor, h = Height * factor;
+        float x0 = MathF.Max(0, CenterX - w / 2), y0 = MathF.Max(0, CenterY - h / 2);
+        float x1 = MathF.Min(imageWidth, CenterX + w / 2), y1 = MathF.Min(imageHeight, CenterY + h / 2);
+        return new ContextRegion(x0, y0, MathF.Max(1, x1 - x0), MathF.Max(1, y1 - y0),
+            MathF.Max(0, x1 - x0) * MathF.Max(0, y1 - y0) / (w * h));
+    }
+
     public FaceBox Scaled(float s) => s == 1 ? this : new(X * s, Y * s, Width * s, Height * s, Score);
 
     public BoundingBox ToBoundingBox(int imageWidth, int imageHeight)
@@ -25,6 +36,13 @@ public readonly record struct FaceBox(float X, float Y, float Width, float Heigh
         var inter = ix * iy;
         return inter <= 0 ? 0 : inter / (a.Area + b.Area - inter);
     }
+}
+
+/// <summary>A rectangle of the image (inside it) and the fraction of the requested context it covers.</summary>
+public readonly record struct ContextRegion(float X, float Y, float Width, float Height, float VisibleFraction)
+{
+    /// <summary>The map that resamples this region to an output of the given size.</summary>
+    public Affine ToSize(int width, int height) => Affine.FromRect(X, Y, Width, Height, width, height);
 }
 
 public readonly record struct EyeState(float LeftOpenProbability, float RightOpenProbability)

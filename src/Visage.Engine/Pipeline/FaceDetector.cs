@@ -13,29 +13,17 @@ public sealed class FaceDetector : IFaceDetector
     static readonly long[] Shape = [1, 3, InputHeight, InputWidth];
 
     readonly OnnxModel model;
-    readonly int scoresOffset, boxesOffset, anchors;
+    readonly Range scoresRange, boxesRange;
+    readonly int anchors;
 
     public FaceDetector(OnnxModel model)
     {
         this.model = model;
-        var names = model.OutputNames;
-        int si = IndexOf(names, "scores"), bi = IndexOf(names, "boxes");
-        scoresOffset = OffsetOf(si); boxesOffset = OffsetOf(bi);
-        anchors = model.OutputSizes[si] / 2;
-        if (model.OutputSizes[bi] != anchors * 4) throw new OnnxRuntimeException("fr_detect: scores and boxes disagree");
-    }
-
-    static int IndexOf(IReadOnlyList<string> names, string name)
-    {
-        for (var i = 0; i < names.Count; i++) if (names[i] == name) return i;
-        throw new OnnxRuntimeException($"fr_detect has no output '{name}'");
-    }
-
-    int OffsetOf(int index)
-    {
-        var offset = 0;
-        for (var i = 0; i < index; i++) offset += model.OutputSizes[i];
-        return offset;
+        scoresRange = model.OutputRange("scores");
+        boxesRange = model.OutputRange("boxes");
+        anchors = (scoresRange.End.Value - scoresRange.Start.Value) / 2;
+        if (boxesRange.End.Value - boxesRange.Start.Value != anchors * 4)
+            throw new OnnxRuntimeException("fr_detect: scores and boxes disagree");
     }
 
     public IReadOnlyList<FaceBox> Detect(RgbImage image, float minScore, int maxFaces)
@@ -49,8 +37,8 @@ public sealed class FaceDetector : IFaceDetector
         ImageSampler.ToPlanar(image, map, InputWidth, InputHeight, ChannelOrder.Rgb, Normalization.Centered127, input.Span);
         model.Run(input.Span, Shape, output.Span);
 
-        ReadOnlySpan<float> scores = output.Span.Slice(scoresOffset, anchors * 2);
-        ReadOnlySpan<float> boxes = output.Span.Slice(boxesOffset, anchors * 4);
+        ReadOnlySpan<float> scores = output.Span[scoresRange];
+        ReadOnlySpan<float> boxes = output.Span[boxesRange];
         var candidates = new List<FaceBox>();
         for (var i = 0; i < anchors; i++)
         {

@@ -13,14 +13,12 @@ public sealed class LivenessDetector(OnnxModel model, float liveThreshold, float
 
     public LivenessResult Assess(RgbImage image, in FaceBox box)
     {
-        float w = box.Width * ContextScale, h = box.Height * ContextScale;
-        float x0 = MathF.Max(0, box.CenterX - w / 2), y0 = MathF.Max(0, box.CenterY - h / 2);
-        float x1 = MathF.Min(image.Width, box.CenterX + w / 2), y1 = MathF.Min(image.Height, box.CenterY + h / 2);
-        var context = MathF.Max(0, x1 - x0) * MathF.Max(0, y1 - y0) / (w * h);
+        var region = box.Context(ContextScale, image.Width, image.Height);
+        var context = region.VisibleFraction;
 
         using var input = new PooledFloats(3 * Size * Size);
         Span<float> output = stackalloc float[model.TotalOutputSize];
-        ImageSampler.ToPlanar(image, Affine.FromRect(x0, y0, x1 - x0, y1 - y0, Size, Size), Size, Size,
+        ImageSampler.ToPlanar(image, region.ToSize(Size, Size), Size, Size,
             ChannelOrder.Bgr, Normalization.Raw, input.Span);
         model.Run(input.Span, Shape, output);
         TensorMath.Softmax(output);
