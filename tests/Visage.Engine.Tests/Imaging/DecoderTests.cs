@@ -259,5 +259,8 @@ public class DecoderTests
         var e = Assert.Throws<EngineSetupException>(() => NativeLibraries.Load("libvisage-absent.so.9", "libvisage-absent9"));
         Assert.Contains("libvisage-absent9", e.Message);
         Assert.Contains("scripts/setup.sh", e.Message);
+
+        var old = Assert.Throws<EngineSetupException>(() => NativeLibraries.Load("libturbojpeg.so.0", "libturbojpeg0").Export("tjNoSuchFunction"));
+        Assert.Contains("too old", old.Message);
     }
 }
