@@ -43,6 +43,17 @@ public class CodecRoundTripTests
     }
 
     [Theory]
+    [InlineData(250, 250)]
+    [InlineData(101, 103)]   // sizes that leave the Adam7 passes uneven
+    public void Interlaced_png_decodes_to_exactly_its_pixels(int width, int height)
+    {
+        var face = Orientations.Crop(Face, 0, 0, width, height);
+        var png = PngWriter.Write(width, height, PngWriter.Rgb, 8, face.Pixels, interlaced: true);
+        Assert.Equal(1, png[8 + 8 + 12]);   // the IHDR interlace byte
+        Assert.Equal(face.Pixels, Decoder.Decode(png).Pixels);
+    }
+
+    [Theory]
     [InlineData(90)]
     [InlineData(100)]
     public void Webp_in_the_extended_container_decodes_like_the_simple_one(int quality)
