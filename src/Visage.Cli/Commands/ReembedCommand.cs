@@ -26,7 +26,7 @@ public static class ReembedCommand
             var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
             await ctx.Out.WriteLineAsync($"re-embedded {result.Reembedded} references of {result.Faces} faces in {record.Id} with {result.ModelVersion} " +
                 $"in {seconds:F1} s; cosine(old, new) min {result.MinCosine:F6}, mean {result.MeanCosine:F6}");
-            foreach (var r in result.WithoutCrop) await ctx.Out.WriteLineAsync("  no stored crop, left as it was: " + r);
+            await OperationCommand.WriteListAsync(ctx.Out, "  no stored crop, left as it was: ", result.WithoutCrop);
             if (!result.CollectionUpdated)
                 await ctx.Out.WriteLineAsync($"  the collection stays on {record.ModelVersion}: delete or re-enroll the faces listed above, then run again");
             return result.WithoutCrop.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;

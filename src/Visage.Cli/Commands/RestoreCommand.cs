@@ -30,7 +30,7 @@ public static class RestoreCommand
             await ctx.Out.WriteLineAsync($"restored {result.Faces} faces, {result.References} references into {result.CollectionId} ({result.Name}) " +
                 $"in workspace {local.Caller.WorkspaceId}; ids {(result.IdsPreserved ? "preserved" : "remapped")}" +
                 (options.Reembed ? $"; {result.Reembedded} references re-embedded with {lease.Engine.Info.ModelVersion}" : ""));
-            foreach (var d in result.Dropped) await ctx.Out.WriteLineAsync("  not restored: " + d);
+            await OperationCommand.WriteListAsync(ctx.Out, "  not restored: ", result.Dropped);
             return result.Dropped.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
         }));
         return cmd;

@@ -37,6 +37,13 @@ public static class OperationCommand
         _ => null,
     };
 
+    /// <summary>The first lines of a possibly long list (every face of a large collection), then how many more.</summary>
+    public static async Task WriteListAsync(TextWriter output, string prefix, IReadOnlyList<string> lines, int shown = 20)
+    {
+        for (int i = 0; i < Math.Min(shown, lines.Count); i++) await output.WriteLineAsync(prefix + lines[i]);
+        if (lines.Count > shown) await output.WriteLineAsync($"{prefix}… and {lines.Count - shown} more");
+    }
+
     /// <summary>--workspace for the commands that work on the store directly.</summary>
     public static Option<string?> Workspace() => new("--workspace") { Description = "Workspace id (default: the first admin key's workspace)" };
 }
