@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Visage.Engine;
 
 namespace Visage.Cli.Commands;
@@ -11,7 +12,9 @@ public sealed record AnalyzeOutput(string Image, ImageSize ImageSize, int Subjec
 public sealed record ImageSize(int Width, int Height);
 
 public sealed record FaceOutput(int Index, bool IsSubject, BoundingBox BoundingBox, float Confidence,
-    IReadOnlyList<float[]> Landmarks, QualityOutput Quality, LivenessOutput? Liveness, string? CropFile, float[]? Embedding);
+    IReadOnlyList<float[]> Landmarks, QualityOutput Quality, LivenessOutput? Liveness,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CropFile,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] float[]? Embedding);
 
 public sealed record QualityOutput(float Score, IReadOnlyList<string> Reasons, float Sharpness, float Brightness,
     HeadPose Pose, bool EyesOpen, float EyesOpenProbability, float FaceSize, float Occlusion);
