@@ -77,10 +77,11 @@ internal static class SearchBench
         long rssBefore = Rss();
         var quantized = new QuantizedIndex(D);
         double quantizedLoad = Load(quantized, data, n);
-        long quantizedRss = Rss() - rssBefore;
+        long rssAfter = Rss();
+        long quantizedRss = rssAfter - rssBefore;
         long quantizedBytes = quantized.MemoryBytes;
         Console.WriteLine($"quantized: load {quantizedLoad:F2} s, vector bytes {quantizedBytes / 1e6:F0} MB ({(double)quantizedBytes / n:F0} B/vector), " +
-                          $"RSS +{quantizedRss / 1e6:F0} MB, outliers kept float32 {quantized.OutlierCount}");
+                          $"RSS {rssBefore / 1e6:F0} → {rssAfter / 1e6:F0} MB (the raw test vectors alone are {data.Length * 4L / 1e6:F0} MB), outliers kept float32 {quantized.OutlierCount}");
         var quantizedAnswers = new IReadOnlyList<Neighbor>[options.Queries];
         Timing quantizedOne = TimeOneThread(quantized, queries, options.Queries, quantizedAnswers);
         double quantizedTwo = TimeThreads(quantized, queries, options.Queries, threads: 2);
