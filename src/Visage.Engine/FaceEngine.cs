@@ -98,7 +98,8 @@ public sealed class FaceEngine : IFaceEngine
         var boxes = detector.Detect(image, options.DetectorScoreThreshold, Math.Max(1, request.MaxFaces));
         t.Lap(ref t.Detect);
 
-        var faces = new DetectedFace[boxes.Count];
+        var faces = new List<DetectedFace>(boxes.Count);
+        var kept = new List<FaceBox>(boxes.Count);
         Span<PointF> five = stackalloc PointF[5];
         for (var f = 0; f < boxes.Count; f++)
         {
@@ -106,6 +107,8 @@ public sealed class FaceEngine : IFaceEngine
             var points = new PointF[68];
             landmarks.Detect(image, box, points);
             LandmarkDetector.FivePoints(points, five);
+            // Landmarks collapsed onto one spot (a false detection on texture) admit no alignment: not a face.
+            if (Distance(five[0], five[1]) < 1 || Distance(five[3], five[4]) < 1) continue;
             t.Lap(ref t.Landmarks);
 
             var crop = new byte[FaceAligner.CropBytes];
@@ -133,13 +136,16 @@ public sealed class FaceEngine : IFaceEngine
                 for (var i = 0; i < points.Length; i++) points[i] = new PointF(points[i].X * scale, points[i].Y * scale);
                 for (var i = 0; i < five.Length; i++) five[i] = new PointF(five[i].X * scale, five[i].Y * scale);
             }
-            faces[f] = new DetectedFace(reported.ToBoundingBox(width, height), box.Score, points, five.ToArray(),
-                report, live, embedding, request.AlignedCrop ? crop : null);
+            kept.Add(box);
+            faces.Add(new DetectedFace(reported.ToBoundingBox(width, height), box.Score, points, five.ToArray(),
+                report, live, embedding, request.AlignedCrop ? crop : null));
         }
         var timings = new StageTimings(decodeMs, t.Detect, t.Landmarks, t.Align, t.Embed, t.Liveness, t.Quality,
             Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        return new FaceAnalysis(width, height, faces, ChooseSubject(boxes, image.Width, image.Height), timings);
+        return new FaceAnalysis(width, height, faces, ChooseSubject(kept, image.Width, image.Height), timings);
     }
+
+    static float Distance(PointF a, PointF b) => MathF.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y));
 
     /// <summary>"The" face of a photo. Largest alone is wrong for news-style photos where a bystander can be
     /// bigger than an off-centre subject (measured +0.6 points of LFW accuracy for weighing centrality):
