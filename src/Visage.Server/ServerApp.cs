@@ -135,11 +135,11 @@ public static class ServerApp
     static string? FindDashboard(string contentRoot)
     {
         var beside = Path.Combine(contentRoot, "wwwroot", "ui");
-        if (Directory.Exists(beside)) return beside;
+        if (File.Exists(Path.Combine(beside, "index.html"))) return beside;
         for (var dir = new DirectoryInfo(contentRoot); dir is not null; dir = dir.Parent)
         {
             var source = Path.Combine(dir.FullName, "src", "Visage.Server", "wwwroot", "ui");
-            if (Directory.Exists(source)) return source;
+            if (File.Exists(Path.Combine(source, "index.html"))) return source;
         }
         return null;
     }

@@ -475,6 +475,50 @@ public abstract class ApiTests<TServer>(TServer server) : IClassFixture<TServer>
         Assert.Equal(0, (await Admin.PostForm("/api/v1/detect", ("image", Photos.NoFace))).Data.GetProperty("faces").GetArrayLength());
     }
 
+    [Fact]
+    public async Task Identify_racing_a_delete_never_returns_the_face_once_the_delete_has_answered()
+    {
+        var col = await Admin.CreateCollection(new { auto_enroll = true, auto_enroll_threshold = 0.3, check_liveness = false });
+        var face = (await Admin.Enroll(col, Photos.Verify("Justin_Leonard", 1), "justin")).GetProperty("face_id").GetString()!;
+        var probe = Photos.Verify("Justin_Leonard", 3);
+        long deletedAt = long.MaxValue;
+        var searches = Enumerable.Range(0, 6).Select(async _ =>
+        {
+            var seen = new List<(long Started, bool Found)>();
+            for (int i = 0; i < 4; i++)
+            {
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var r = await Admin.Identify(col, probe, ("threshold", "-1"));
+                seen.Add((started, r.ToString().Contains(face)));
+            }
+            return seen;
+        }).ToList();
+        await Task.Delay(300);
+        Assert.Equal(HttpStatusCode.OK, (await Admin.Delete($"/api/v1/collections/{col}/faces/{face}")).Status);
+        Interlocked.Exchange(ref deletedAt, System.Diagnostics.Stopwatch.GetTimestamp());
+        var all = (await Task.WhenAll(searches)).SelectMany(x => x).ToList();
+        Assert.DoesNotContain(all, s => s.Started > deletedAt && s.Found);
+        // Auto-enrolment raced the delete too: nothing of the face may survive in store or index.
+        Assert.Equal(0, (await Admin.Identify(col, probe, ("threshold", "-1"))).Data.GetProperty("matches").GetArrayLength());
+        Assert.Equal(0, (await Admin.Get($"/api/v1/collections/{col}")).Data.GetProperty("face_count").GetInt64());
+    }
+
+    [Fact]
+    public async Task Dashboard_is_served_at_ui_with_index_html_for_client_routes_when_built()
+    {
+        bool built = File.Exists(Path.Combine(Visage.Testing.TestData.RepoRoot, "src", "Visage.Server", "wwwroot", "ui", "index.html"));
+        var root = await Server.Client().Get("/ui/");
+        var deep = await Server.Client().Get("/ui/collections/col_x");
+        if (built)
+        {
+            Assert.Equal((HttpStatusCode.OK, "text/html"), (root.Status, root.Message.Content.Headers.ContentType?.MediaType));
+            Assert.Equal(HttpStatusCode.OK, deep.Status);
+            Assert.Equal(root.Bytes, deep.Bytes);
+            Assert.Contains("default-src 'self'", root.Header("Content-Security-Policy"));
+        }
+        else Assert.Equal((HttpStatusCode.NotFound, "NOT_FOUND"), (root.Status, root.ErrorCode));
+    }
+
     // ---- compatibility endpoint -------------------------------------------------------------
 
     [Fact]
