@@ -10,15 +10,22 @@ public sealed record ImportedFace(string ExternalId, float[] Embedding, string? 
 public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipeline pipeline, CollectionService collections,
     InferenceOptions inference, TimeProvider clock)
 {
-    public async Task<FaceView> EnrollAsync(Caller caller, string collectionId, EnrollRequest request, CancellationToken ct)
+    public async Task<FaceView> EnrollAsync(Caller caller, string collectionId, EnrollRequest request, CancellationToken ct,
+        string? idempotencyKey = null)
     {
         caller.Require(Scopes.Write);
         var collection = await collections.RequireAsync(caller, collectionId, ct);
-        return await EnrollIntoAsync(collection, request, ct);
+        return await EnrollIntoAsync(collection, request, ItemFaceId(caller, collection, idempotencyKey, 0), ct);
     }
 
+    /// <summary>With an Idempotency-Key each item gets a face id derived from it, so a retry after a crash (which left no
+    /// stored answer) finds the faces its first attempt committed instead of enrolling them twice.</summary>
+    static string? ItemFaceId(Caller caller, CollectionRecord collection, string? idempotencyKey, int index) =>
+        idempotencyKey is null ? null : Ids.Derived("face", $"{caller.WorkspaceId}\n{collection.Id}\n{idempotencyKey}\n{index}");
+
     /// <summary>Enrols each item independently: a failed item never rolls back another.</summary>
-    public async Task<BatchView> EnrollBatchAsync(Caller caller, string collectionId, IReadOnlyList<EnrollRequest> items, CancellationToken ct)
+    public async Task<BatchView> EnrollBatchAsync(Caller caller, string collectionId, IReadOnlyList<EnrollRequest> items, CancellationToken ct,
+        string? idempotencyKey = null)
     {
         caller.Require(Scopes.Write);
         if (items.Count == 0) throw new ValidationFailedException("At least one image is required.", "images");
@@ -30,7 +37,7 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, inference.Workers), CancellationToken = ct },
             async (i, token) =>
             {
-                try { results[i] = new BatchItemResult(i, true, await EnrollIntoAsync(collection, items[i], token), null); }
+                try { results[i] = new BatchItemResult(i, true, await EnrollIntoAsync(collection, items[i], ItemFaceId(caller, collection, idempotencyKey, i), token), null); }
                 catch (VisageApiException e) { results[i] = new BatchItemResult(i, false, null, ErrorView.From(e)); }
             });
         int ok = 0;
@@ -38,8 +45,9 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
         return new BatchView(results, ok, results.Length - ok);
     }
 
-    async Task<FaceView> EnrollIntoAsync(CollectionRecord collection, EnrollRequest request, CancellationToken ct)
+    async Task<FaceView> EnrollIntoAsync(CollectionRecord collection, EnrollRequest request, string? faceId, CancellationToken ct)
     {
+        if (faceId is not null && await EnrolledAsync(collection.Id, faceId, ct) is { } earlier) return earlier;
         var externalId = Metadata.ValidateExternalId(request.ExternalId);
         var metadata = Metadata.Normalize(request.MetadataJson);
         var settings = CollectionSettings.FromJson(collection.SettingsJson);
@@ -51,14 +59,29 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
         FacePipeline.RequireQuality(face, settings);
 
         var now = clock.GetUtcNow();
-        var record = new FaceRecord(Ids.New("face"), collection.Id, externalId, metadata, face.Quality.Score, face.Liveness?.Score,
+        var record = new FaceRecord(faceId ?? Ids.New("face"), collection.Id, externalId, metadata, face.Quality.Score, face.Liveness?.Score,
             face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height, analysis.Faces.Count, pipeline.Info.ModelVersion, now, now);
         var reference = new ReferenceRecord(0, Ids.New("ref"), record.Id, collection.Id, ReferenceSource.Enroll, face.Quality.Score,
             face.Embedding, settings.StoreFaceCrops ? face.AlignedCrop : null, now);
         // Not cancellable from here on: a stored face must also reach the index.
-        var key = await store.InsertFaceAsync(record, reference, CancellationToken.None);
+        long key;
+        try { key = await store.InsertFaceAsync(record, reference, CancellationToken.None); }
+        catch (StoreConflictException) when (faceId is not null)
+        {
+            // The same item sent twice at once: the other request stored it first.
+            return await EnrolledAsync(collection.Id, faceId, CancellationToken.None) ?? throw new ConflictException($"Face {faceId} was enrolled and deleted while this retry ran.");
+        }
         indexes.Add(collection.Id, key, record.Id, externalId, face.Embedding);
         return Views.Face(record, referenceId: reference.Id);
+    }
+
+    async Task<FaceView?> EnrolledAsync(string collectionId, string faceId, CancellationToken ct)
+    {
+        if (await store.GetFaceAsync(collectionId, faceId, ct) is not { } face) return null;
+        string? primary = null;
+        foreach (var r in await store.GetReferencesAsync(faceId, ct))
+            if (r.Source == ReferenceSource.Enroll) primary = r.Id;
+        return Views.Face(face, referenceId: primary);
     }
 
     /// <summary>Admin-only bulk path for embeddings computed elsewhere (benchmarks, migrations): no image, no crop.</summary>

@@ -15,6 +15,19 @@ public static class Ids
         long ms = at.ToUnixTimeMilliseconds();
         for (int i = 5; i >= 0; i--) { bytes[i] = (byte)ms; ms >>= 8; }
         RandomNumberGenerator.Fill(bytes[6..]);
+        return Encode(bytes);
+    }
+
+    /// <summary>The same id for the same seed: lets a retried write find what its first, interrupted attempt stored.</summary>
+    public static string Derived(string prefix, string seed)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(seed), hash);
+        return prefix + "_" + Encode(hash[..16]);
+    }
+
+    static string Encode(ReadOnlySpan<byte> bytes)
+    {
         // 128 bits as 26 base-32 characters, most significant first.
         Span<char> chars = stackalloc char[26];
         var value = new System.Numerics.BigInteger(bytes, isUnsigned: true, isBigEndian: true);

@@ -32,9 +32,12 @@ public static class FacesApi
     {
         var form = await ImageRequest.ReadAsync(http.Request, options);
         var face = await svc.EnrollAsync(http.Caller(), collectionId,
-            new EnrollRequest(await form.ImageAsync("image"), form.Field("external_id"), form.Field("metadata"), form.Bool("check_liveness")), ct);
+            new EnrollRequest(await form.ImageAsync("image"), form.Field("external_id"), form.Field("metadata"), form.Bool("check_liveness")), ct, IdempotencyKey(http));
         return TypedResults.Created($"/api/v1/collections/{collectionId}/faces/{face.FaceId}", Envelope.Of(face));
     }
+
+    /// <summary>Already validated by the idempotency middleware when present.</summary>
+    static string? IdempotencyKey(HttpContext http) => http.Request.Headers["Idempotency-Key"].FirstOrDefault();
 
     static async Task<Ok<Envelope<BatchView>>> EnrollBatch(string collectionId, HttpContext http, FaceService svc, ServerOptions options, CancellationToken ct)
     {
@@ -48,7 +51,7 @@ public static class FacesApi
         var items = new EnrollRequest[images.Count];
         for (int i = 0; i < items.Length; i++)
             items[i] = new EnrollRequest(images[i], externalIds[i], metadata.Count > 0 ? metadata[i] : null, liveness);
-        return TypedResults.Ok(Envelope.Of(await svc.EnrollBatchAsync(http.Caller(), collectionId, items, ct)));
+        return TypedResults.Ok(Envelope.Of(await svc.EnrollBatchAsync(http.Caller(), collectionId, items, ct, IdempotencyKey(http))));
     }
 
     static async Task<Ok<Envelope<ImportView>>> Import(string collectionId, ImportRequest body, HttpContext http, FaceService svc, CancellationToken ct)
