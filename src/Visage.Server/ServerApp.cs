@@ -35,6 +35,7 @@ public static class ServerApp
 
         var options = builder.Configuration.Get<ServerOptions>() ?? new ServerOptions();
         options.Validate();
+        builder.Services.AddVisageRateLimits(builder.Configuration);
         var engineOptions = builder.Configuration.GetSection("Engine").Get<EngineOptions>() ?? new EngineOptions();
         var thresholds = builder.Configuration.GetSection("Thresholds").Get<ModelThresholds>() ?? new ModelThresholds();
         thresholds.Liveness = builder.Configuration.GetSection("Thresholds")["Liveness"] is null ? engineOptions.LivenessThreshold : thresholds.Liveness;
@@ -105,6 +106,7 @@ public static class ServerApp
         app.UseRouting();
         if (options.CorsOrigins.Length > 0) app.UseCors();
         app.UseMiddleware<ApiKeyAuthMiddleware>();
+        app.UseVisageRateLimits();
         app.UseMiddleware<IdempotencyMiddleware>();
 
         app.MapOpenApi();

@@ -121,3 +121,9 @@ public sealed class StoreUnavailableApiException(string message)
 
 public sealed class ConflictException(string message)
     : VisageApiException("CONFLICT", HttpStatusCode.Conflict, message);
+
+public sealed class RateLimitedException(int retryAfterSeconds)
+    : VisageApiException("RATE_LIMITED", HttpStatusCode.TooManyRequests, "This API key sent too many requests; retry after the delay in Retry-After.")
+{
+    public int RetryAfterSeconds { get; } = retryAfterSeconds;
+}

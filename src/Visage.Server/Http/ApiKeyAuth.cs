@@ -9,6 +9,8 @@ public static class CallerContext
     /// <summary>The authenticated caller of an endpoint marked <see cref="RequireApiKey"/>.</summary>
     public static Caller Caller(this HttpContext http) =>
         http.Items[Key] as Caller ?? throw new ApiKeyRequiredException();
+    /// <summary>The authenticated caller, or null on routes that need no key.</summary>
+    public static Caller? CallerOrNull(this HttpContext http) => http.Items[Key] as Caller;
     internal static void Set(HttpContext http, Caller caller) => http.Items[Key] = caller;
 }
 

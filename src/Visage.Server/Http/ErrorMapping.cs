@@ -38,6 +38,7 @@ public static class ErrorMapping
         }
         response.StatusCode = error.Status;
         if (error is ServiceOverloadedException o) response.Headers.RetryAfter = o.RetryAfterSeconds.ToString();
+        if (error is RateLimitedException rl) response.Headers.RetryAfter = rl.RetryAfterSeconds.ToString();
         await response.WriteAsJsonAsync(new ErrorEnvelope(ErrorView.From(error), RequestIds.Get(http)), json);
     }
 
