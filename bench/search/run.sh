@@ -11,10 +11,11 @@ bin="$work/bin"
 
 # Debian's own python3 carries the apt-installed faiss module (a pyenv python on PATH would not).
 PY=/usr/bin/python3
-if ! "$PY" -c 'import faiss, numpy' 2>/dev/null; then
-  echo "run.sh: installing python3-faiss with apt" >&2
-  if [ "$(id -u)" = 0 ]; then apt-get install -y python3-faiss python3-numpy >&2
-  else sudo apt-get install -y python3-faiss python3-numpy >&2; fi
+# OpenBLAS: with Debian's default reference BLAS, FAISS's batched search (one sgemm) would be unfairly slow.
+if ! "$PY" -c 'import faiss, numpy' 2>/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ]; then
+  echo "run.sh: installing python3-faiss and OpenBLAS with apt" >&2
+  apt_get() { if [ "$(id -u)" = 0 ]; then apt-get "$@"; else sudo apt-get "$@"; fi; }
+  apt_get install -y python3-faiss python3-numpy libopenblas0-pthread >&2
 fi
 
 # A configuration of its own ("Bench", optimised) so this never touches the Release output ./visage builds.
