@@ -49,6 +49,10 @@ public sealed class KeyNotFoundException(string id)
 public sealed class ExternalIdNotFoundException(string externalId)
     : VisageApiException("EXTERNAL_ID_NOT_FOUND", HttpStatusCode.NotFound, $"No face is enrolled for external_id '{externalId}'.");
 
+/// <summary>The collection or face a write depended on was deleted by a concurrent request.</summary>
+public sealed class DeletedConcurrentlyException(string message)
+    : VisageApiException("NOT_FOUND", HttpStatusCode.NotFound, "The collection or face was deleted while this request ran: " + message);
+
 public sealed class RouteNotFoundException()
     : VisageApiException("NOT_FOUND", HttpStatusCode.NotFound, "No such endpoint.");
 

@@ -16,6 +16,7 @@ public static class ErrorMapping
         Visage.Engine.ImageException img => ImageErrors.ToApi(img),
         Visage.Storage.StoreUnavailableException su => new StoreUnavailableApiException(su.Message),
         Visage.Storage.StoreConflictException sc => new ConflictException(sc.Message),
+        Visage.Storage.StoreNotFoundException nf => new DeletedConcurrentlyException(nf.Message),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => new ImageTooLargeException(maxBodyBytes),
         InvalidDataException ide when ide.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase) => new ImageTooLargeException(maxBodyBytes),
         BadHttpRequestException bad => new ValidationFailedException(bad.InnerException is JsonException j ? "Invalid JSON: " + j.Message : bad.Message),
