@@ -46,7 +46,8 @@ public sealed class DirectImportTarget(LocalService local, CollectionRecord coll
     public async Task<ImportOutcome> EnrollAsync(ImportItem item, byte[] image, string requestKey, CancellationToken ct)
     {
         var ws = local.Caller.WorkspaceId;
-        if (await local.Store.GetIdempotencyAsync(ws, requestKey, ct) is { } earlier) return ImportOutcome.Enrolled(earlier.ResponseBody);
+        if (await local.Store.GetIdempotencyAsync(ws, requestKey, ct) is { } earlier && EnrolledFace(earlier) is { } faceId)
+            return ImportOutcome.Enrolled(faceId);
         try
         {
             var face = await local.Faces.EnrollAsync(local.Caller, collection.Id, new EnrollRequest(new ImageInput(image), item.ExternalId, item.MetadataJson, null), ct);
@@ -57,6 +58,23 @@ public sealed class DirectImportTarget(LocalService local, CollectionRecord coll
         catch (VisageApiException e) when (e is not ServiceOverloadedException)
         {
             return ImportOutcome.Rejected(e.Code, Reasons(e.Details) ?? e.Message);
+        }
+    }
+
+    /// <summary>The face of an earlier enrolment under this key: recorded by a direct import (the face id) or by the HTTP
+    /// service (its JSON answer). A refusal recorded by the service is not final here: the photo is tried again.</summary>
+    static string? EnrolledFace(IdempotencyRecord earlier)
+    {
+        if (earlier.StatusCode != 201) return null;
+        if (!earlier.ResponseBody.StartsWith('{')) return earlier.ResponseBody;
+        try
+        {
+            using var doc = JsonDocument.Parse(earlier.ResponseBody);
+            return doc.RootElement.GetProperty("data").GetProperty("face_id").GetString();
+        }
+        catch (Exception e) when (e is JsonException or System.Collections.Generic.KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
         }
     }
 

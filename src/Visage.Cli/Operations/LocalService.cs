@@ -22,7 +22,7 @@ public sealed class LocalService : IAsyncDisposable
         var inference = new InferenceOptions { Workers = workers, QueueCapacity = 1024 };
         Pool = new InferencePool(engine, inference);
         Pipeline = new FacePipeline(Pool, new ModelThresholds(), metrics);
-        Indexes = new IndexManager(dim => new ExactIndex(dim), engine.Info.EmbeddingSize);
+        Indexes = new IndexManager(dim => VectorIndexFactory.Create(dim), engine.Info.EmbeddingSize);
         Collections = new CollectionService(store, Indexes, Pipeline, clock);
         Faces = new FaceService(store, Indexes, Pipeline, Collections, inference, clock);
         Search = new SearchService(store, Indexes, Pipeline, Collections, Faces, metrics, clock);

@@ -55,6 +55,25 @@ public sealed class DirectOperationsTests(OpsFixture f) : IClassFixture<OpsFixtu
     }
 
     [Fact]
+    public async Task Direct_import_after_losing_its_journal_replays_the_store_request_keys_instead_of_enrolling_twice()
+    {
+        var dir = f.NewDir("direct-lost-journal");
+        var data = Path.Combine(dir, "data");
+        var csv = f.WriteCsv(dir, 2, "Juanes", "BBT_raj");
+        var first = await f.RunAsync("import", csv, "--collection", "c", "--create", "--data", data, "--report", Path.Combine(dir, "first.csv"));
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var second = await f.RunAsync("import", csv, "--collection", "c", "--data", data, "--report", Path.Combine(dir, "second.csv"));
+        Assert.True(second.ExitCode == 0, second.ToString());
+
+        var before = OpsFixture.ReadReport(Path.Combine(dir, "first.csv")).Skip(1).Where(r => r[2] == "enrolled").ToDictionary(r => r[0], r => r[3]);
+        var after = OpsFixture.ReadReport(Path.Combine(dir, "second.csv")).Skip(1).Where(r => r[2] == "enrolled").ToDictionary(r => r[0], r => r[3]);
+        Assert.NotEmpty(before);
+        Assert.Equal(before, after);
+        await using var local = await f.OpenLocalAsync(data, loadIndexes: false);
+        Assert.Equal(before.Count, (await local.RequireCollectionAsync("c", CancellationToken.None)).FaceCount);
+    }
+
+    [Fact]
     public async Task Reembed_keeps_identify_answers_within_1e4_and_reports_the_model_version()
     {
         var dir = f.NewDir("reembed");
