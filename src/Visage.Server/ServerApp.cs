@@ -90,7 +90,7 @@ public static class ServerApp
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<InferencePool>();
         builder.Services.AddSingleton<FacePipeline>();
-        builder.Services.AddSingleton(_ => new IndexManager(dim => new ExactIndex(dim), engine.Info.EmbeddingSize));
+        builder.Services.AddSingleton(_ => new IndexManager(dim => VectorIndexFactory.Create(dim), engine.Info.EmbeddingSize));
         builder.Services.AddSingleton<KeyService>();
         builder.Services.AddSingleton<CollectionService>();
         builder.Services.AddSingleton<FaceService>();
