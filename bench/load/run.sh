@@ -8,4 +8,6 @@ here="$(cd "$(dirname "$0")" && pwd)"
 bin="${VISAGE_BENCH_WORK:-${TMPDIR:-/tmp}/visage-bench-load}/bin"
 # A configuration of its own ("Bench", optimised) so this never touches the Release output ./visage builds.
 dotnet build "$here/Visage.Bench.Load.csproj" -c Bench -p:Optimize=true -o "$bin" -v quiet -nologo >&2
+# The binaries live outside the repository, so the photos are located from here.
+export VISAGE_TESTDATA="${VISAGE_TESTDATA:-$(cd "$here/../../.." && pwd)/shared/testdata/faces}"
 exec dotnet "$bin/Visage.Bench.Load.dll" "$@"
