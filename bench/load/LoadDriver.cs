@@ -43,8 +43,6 @@ public sealed record LoadReport(double Seconds, IReadOnlyList<OpStats> Ops, IRea
 /// deletes faces it enrolled, so a 404 is a bug and not a race between clients.</summary>
 public sealed class LoadDriver(LoadOptions options)
 {
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     readonly ConcurrentDictionary<string, byte> _deleted = new();
     readonly ConcurrentDictionary<string, byte> _live = new();
     readonly List<double>[] _latencies = [[], [], [], []];
@@ -145,9 +143,9 @@ public sealed class LoadDriver(LoadOptions options)
         var list = _latencies[(int)op];
         lock (list) list.Add(ms);
         Count(op, (int)response.StatusCode);
-        var body = bytes.Length > 0 && response.Content.Headers.ContentType?.MediaType?.Contains("json") == true
-            ? JsonDocument.Parse(bytes).RootElement.Clone() : default;
-        return (response.StatusCode, body);
+        if (bytes.Length == 0 || response.Content.Headers.ContentType?.MediaType?.Contains("json") != true) return (response.StatusCode, default);
+        using var document = JsonDocument.Parse(bytes); // disposed: its buffers go back to the pool the service also uses
+        return (response.StatusCode, document.RootElement.Clone());
     }
 
     void Count(Op op, int status) => _statuses.AddOrUpdate((op, status), 1, (_, n) => n + 1);
