@@ -12,6 +12,7 @@ public static class VisageCli
         var root = new RootCommand("visage — self-hosted face enrollment, verification and identification");
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(EncryptionCommand.Create());
         root.Subcommands.Add(AnalyzeCommand.Create(engines));
         root.Subcommands.Add(CompareCommand.Create(engines));
         root.Subcommands.Add(EvalCommand.Create(engines));

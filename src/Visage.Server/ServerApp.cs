@@ -84,7 +84,7 @@ public static class ServerApp
         builder.Services.AddSingleton(thresholds);
         builder.Services.AddSingleton(inference);
         builder.Services.AddSingleton<IFaceEngine>(engine);
-        builder.Services.AddSingleton(_ => FaceStoreFactory.Open(options.Data, options.Store));
+        builder.Services.AddSingleton(_ => StoreEncryption.Open(options, builder.Configuration));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<MetricsRegistry>();
         builder.Services.AddSingleton<Readiness>();

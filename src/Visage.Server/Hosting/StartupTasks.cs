@@ -13,6 +13,7 @@ public sealed class StartupTasks(IFaceStore store, KeyService keys, IndexManager
     {
         readiness.ModelsLoaded = pipeline.Info.EmbeddingSize > 0;
         await store.MigrateAsync(ct);
+        if (store is Visage.Storage.Sql.SqlFaceStore sql) await sql.CheckEncryptionAsync(ct);
         if (await keys.EnsureAdminKeyAsync(options.AdminKey, ct) is { } generated)
         {
             // Printed once, on stdout only: the key itself is never stored or logged.

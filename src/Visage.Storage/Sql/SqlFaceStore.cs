@@ -7,7 +7,7 @@ namespace Visage.Storage.Sql;
 /// <summary>The behaviour of the store, written once: SQLite and PostgreSQL speak the same SQL here (@named
 /// parameters, RETURNING, ON CONFLICT, LIMIT/OFFSET). Subclasses supply connections, the few DDL types that
 /// differ, write locking, change notification and the translation of provider errors to typed ones.</summary>
-public abstract class SqlFaceStore : IFaceStore, IChangeNotifications
+public abstract partial class SqlFaceStore : IFaceStore, IChangeNotifications
 {
     public abstract string Kind { get; }
     /// <summary>The schema version this build migrates to.</summary>
@@ -273,9 +273,10 @@ public abstract class SqlFaceStore : IFaceStore, IChangeNotifications
             "INSERT INTO face_refs(id, face_id, collection_id, source, quality_score, model_version, created_at, embedding) " +
             "VALUES (@id, @f, @c, @s, @q, @mv, @at, @e) RETURNING ref_key", ct,
             ("id", r.Id), ("f", r.FaceId), ("c", r.CollectionId), ("s", SourceName(r.Source)), ("q", r.QualityScore),
-            ("mv", modelVersion), ("at", Db.Ticks(r.CreatedAt)), ("e", Embeddings.ToBytes(r.Embedding)));
+            ("mv", modelVersion), ("at", Db.Ticks(r.CreatedAt)), ("e", Protector is null ? Embeddings.ToBytes(r.Embedding) : Array.Empty<byte>()));
+        if (Protector is not null) await SealEmbeddingAsync(c, tx, key, r.Embedding, ct);
         if (r.Crop is not null)
-            await Db.ExecuteAsync(c, tx, "INSERT INTO crops(ref_key, data) VALUES (@k, @d)", ct, ("k", key), ("d", r.Crop));
+            await Db.ExecuteAsync(c, tx, "INSERT INTO crops(ref_key, data) VALUES (@k, @d)", ct, ("k", key), ("d", Seal(r.Crop, key, BlobKind.Crop)));
         await AppendChangeAsync(c, tx, ChangeKind.ReferenceAdded, r.CollectionId, r.FaceId, key, ct);
         return key;
     }
@@ -369,7 +370,7 @@ public abstract class SqlFaceStore : IFaceStore, IChangeNotifications
             "SELECT r.ref_key, r.id, r.face_id, r.collection_id, r.source, r.quality_score, r.embedding, k.data, r.created_at " +
             "FROM face_refs r LEFT JOIN crops k ON k.ref_key = r.ref_key WHERE r.ref_key = @k",
             r => new ReferenceRecord(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), ParseSource(r.GetString(4)),
-                r.GetFloat(5), Embeddings.Read(r, 6), r.IsDBNull(7) ? null : Db.Bytes(r, 7), Db.Time(r, 8)),
+                r.GetFloat(5), ReadEmbedding(r, 6, key), r.IsDBNull(7) ? null : Open(Db.Bytes(r, 7), key, BlobKind.Crop), Db.Time(r, 8)),
             ct, ("k", key)), ct);
 
     public Task<AddReferenceResult> AddReferenceAsync(ReferenceRecord reference, int maxReferences, CancellationToken ct = default)
@@ -436,12 +437,13 @@ public abstract class SqlFaceStore : IFaceStore, IChangeNotifications
         {
             var id = reader.GetString(1);
             if (id != faceId) { faceId = id; externalId = reader.GetString(2); }
-            yield return new StoredVector(reader.GetInt64(0), faceId, externalId, Embeddings.Read(reader, 3));
+            long refKey = reader.GetInt64(0);
+            yield return new StoredVector(refKey, faceId, externalId, ReadEmbedding(reader, 3, refKey));
         }
     }
 
     public Task<byte[]?> GetCropAsync(long referenceKey, CancellationToken ct = default) => ReadAsync(c =>
-        Db.FirstAsync(c, null, "SELECT data FROM crops WHERE ref_key = @k", r => Db.Bytes(r, 0), ct, ("k", referenceKey)), ct);
+        Db.FirstAsync(c, null, "SELECT data FROM crops WHERE ref_key = @k", r => Open(Db.Bytes(r, 0), referenceKey, BlobKind.Crop), ct, ("k", referenceKey)), ct);
 
     public Task<bool> UpdateEmbeddingAsync(long referenceKey, float[] embedding, string modelVersion, CancellationToken ct = default) =>
         WriteAsync(async (c, tx) =>
@@ -449,7 +451,7 @@ public abstract class SqlFaceStore : IFaceStore, IChangeNotifications
             var row = await Db.FirstAsync(c, tx,
                 "UPDATE face_refs SET embedding = @e, model_version = @mv WHERE ref_key = @k RETURNING collection_id, face_id",
                 r => Tuple.Create(r.GetString(0), r.GetString(1)), ct,
-                ("e", Embeddings.ToBytes(embedding)), ("mv", modelVersion), ("k", referenceKey));
+                ("e", Seal(Embeddings.ToBytes(embedding), referenceKey, BlobKind.Embedding)), ("mv", modelVersion), ("k", referenceKey));
             if (row is null) return false;
             // A re-embedded reference is "added" again: followers replace the vector of that key.
             await AppendChangeAsync(c, tx, ChangeKind.ReferenceAdded, row.Item1, row.Item2, referenceKey, ct);
