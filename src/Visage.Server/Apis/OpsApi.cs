@@ -6,7 +6,8 @@ using Visage.Storage;
 namespace Visage.Server.Apis;
 
 public sealed record HealthView(string Status);
-public sealed record ReadyView(string Status, bool ModelsLoaded, bool StoreReachable, bool IndexesLoaded, string StoreKind);
+public sealed record ReadyView(string Status, bool ModelsLoaded, bool StoreReachable, bool IndexesLoaded, string StoreKind,
+    bool IndexesCurrent = false, long ChangeSeq = 0);
 
 public static class OpsApi
 {
@@ -14,18 +15,24 @@ public static class OpsApi
     {
         var ops = app.MapGroup("").WithTags("Operations");
         ops.MapGet("/healthz", () => TypedResults.Ok(new HealthView("ok"))).WithName("Health").WithSummary("The process is up");
-        ops.MapGet("/readyz", Ready).WithName("Ready").WithSummary("Models loaded, store reachable, indexes loaded");
+        ops.MapGet("/readyz", Ready).WithName("Ready").WithSummary("Models loaded, store reachable, indexes loaded and current with the store's change log");
         ops.MapGet("/metrics", (MetricsRegistry m) => TypedResults.Text(m.Render(), "text/plain; version=0.0.4; charset=utf-8"))
             .WithName("Metrics").WithSummary("Prometheus text exposition");
         return app;
     }
 
-    static async Task<Results<Ok<ReadyView>, JsonHttpResult<ReadyView>>> Ready(Readiness readiness, IFaceStore store, CancellationToken ct)
+    static async Task<Results<Ok<ReadyView>, JsonHttpResult<ReadyView>>> Ready(Readiness readiness, IFaceStore store,
+        ChangeFollower follower, CancellationToken ct)
     {
-        bool storeOk;
+        bool storeOk, current = false;
         try { storeOk = await store.PingAsync(ct); } catch (Exception) { storeOk = false; }
-        var view = new ReadyView(readiness.ModelsLoaded && storeOk && readiness.IndexesLoaded ? "ready" : "not_ready",
-            readiness.ModelsLoaded, storeOk, readiness.IndexesLoaded, store.Kind);
-        return view.Status == "ready" ? TypedResults.Ok(view) : TypedResults.Json(view, statusCode: 503);
+        // Current = every change other instances committed is in this instance's indexes (catching up here if behind),
+        // so a load balancer sends traffic only to an instance that answers like the others.
+        if (storeOk && readiness.IndexesLoaded)
+            try { current = await follower.IsCurrentAsync(ct); } catch (Exception) when (!ct.IsCancellationRequested) { current = false; }
+        var ready = readiness.ModelsLoaded && storeOk && readiness.IndexesLoaded && current;
+        var view = new ReadyView(ready ? "ready" : "not_ready",
+            readiness.ModelsLoaded, storeOk, readiness.IndexesLoaded, store.Kind, current, follower.Position);
+        return ready ? TypedResults.Ok(view) : TypedResults.Json(view, statusCode: 503);
     }
 }

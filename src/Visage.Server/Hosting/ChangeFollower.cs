@@ -42,18 +42,35 @@ public sealed class ChangeFollower(IFaceStore store, IndexManager indexes, ILogg
         }
     }
 
+    // One catch-up at a time: /readyz may catch up beside the background loop, and the position must only move forward.
+    readonly SemaphoreSlim _catchUp = new(1, 1);
+
     public async Task CatchUpAsync(CancellationToken ct)
     {
-        while (true)
+        await _catchUp.WaitAsync(ct);
+        try
         {
-            var changes = await store.GetChangesSinceAsync(Position, 1000, ct);
-            foreach (var change in changes)
+            while (true)
             {
-                await ApplyAsync(change, ct);
-                Interlocked.Exchange(ref _seq, change.Seq);
+                var changes = await store.GetChangesSinceAsync(Position, 1000, ct);
+                foreach (var change in changes)
+                {
+                    await ApplyAsync(change, ct);
+                    Interlocked.Exchange(ref _seq, change.Seq);
+                }
+                if (changes.Count < 1000) return;
             }
-            if (changes.Count < 1000) return;
         }
+        finally { _catchUp.Release(); }
+    }
+
+    /// <summary>True when the indexes hold every change the store had committed when asked (catching up first if behind).</summary>
+    public async Task<bool> IsCurrentAsync(CancellationToken ct)
+    {
+        var latest = await store.GetLatestChangeSeqAsync(ct);
+        if (Position >= latest) return true;
+        await CatchUpAsync(ct);
+        return Position >= latest;
     }
 
     async Task ApplyAsync(ChangeRecord change, CancellationToken ct)
