@@ -14,6 +14,8 @@ public static class ErrorMapping
     {
         VisageApiException api => api,
         Visage.Engine.ImageException img => ImageErrors.ToApi(img),
+        // Also a full disk or a read-only data directory: 503 rather than 507, since the operator, not the client, must act
+        // and the same call succeeds once space or write access is back; the message names the cause.
         Visage.Storage.StoreUnavailableException su => new StoreUnavailableApiException(su.Message),
         Visage.Storage.StoreConflictException sc => new ConflictException(sc.Message),
         Visage.Storage.StoreNotFoundException nf => new DeletedConcurrentlyException(nf.Message),
