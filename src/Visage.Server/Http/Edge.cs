@@ -48,6 +48,9 @@ public sealed class EdgeMiddleware(RequestDelegate next, MetricsRegistry metrics
                 await ErrorMapping.WriteAsync(http, new RouteNotFoundException());
             else if (http.Response is { StatusCode: 405, HasStarted: false })
                 await ErrorMapping.WriteAsync(http, new MethodNotAllowedException());
+            // Routing refuses a Content-Type the endpoint does not accept (its Accepts metadata) with a bare 415.
+            else if (http.Response is { StatusCode: 415, HasStarted: false })
+                await ErrorMapping.WriteAsync(http, new ValidationFailedException("This endpoint does not accept that Content-Type: send multipart/form-data or application/json."));
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {

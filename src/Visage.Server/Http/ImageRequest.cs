@@ -17,7 +17,12 @@ public sealed class ImageRequest
     public static async Task<ImageRequest> ReadAsync(HttpRequest request, ServerOptions options)
     {
         if (request.HasFormContentType)
-            return new ImageRequest(await request.ReadFormAsync(request.HttpContext.RequestAborted), default, options.MaxImageBytes);
+        {
+            try { return new ImageRequest(await request.ReadFormAsync(request.HttpContext.RequestAborted), default, options.MaxImageBytes); }
+            // A multipart body that ends before its closing boundary is the client's mistake, not ours (found by the fuzz tests).
+            catch (IOException e) when (e is not BadHttpRequestException && !request.HttpContext.RequestAborted.IsCancellationRequested)
+            { throw new ValidationFailedException("Malformed multipart body: " + e.Message); }
+        }
         if (request.HasJsonContentType())
         {
             using var doc = await JsonDocument.ParseAsync(request.Body, default, request.HttpContext.RequestAborted);
