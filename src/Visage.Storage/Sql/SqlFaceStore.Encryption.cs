@@ -16,9 +16,13 @@ public abstract partial class SqlFaceStore
         !AesGcmBlobProtector.IsSealed(stored) ? stored
         : (Protector ?? throw NoKey()).Unprotect(stored, referenceKey, kind);
 
-    float[] ReadEmbedding(DbDataReader r, int ordinal, long referenceKey) =>
-        // Without a key the pooled plain read stays the hot path; a sealed blob there was refused at start.
-        Protector is null ? Embeddings.Read(r, ordinal) : Embeddings.FromBytes(Open(Db.Bytes(r, ordinal), referenceKey, BlobKind.Embedding));
+    float[] ReadEmbedding(DbDataReader r, int ordinal, long referenceKey)
+    {
+        if (Protector is not null) return Embeddings.FromBytes(Open(Db.Bytes(r, ordinal), referenceKey, BlobKind.Embedding));
+        // Without a key the pooled plain read stays the hot path; a sealed blob (length 1 mod 4) is a typed error there.
+        if (r.GetBytes(ordinal, 0, null, 0, 0) % 4 == 1) throw NoKey();
+        return Embeddings.Read(r, ordinal);
+    }
 
     /// <summary>The reference key is part of the associated data but only exists once the row is inserted.</summary>
     Task SealEmbeddingAsync(DbConnection c, DbTransaction tx, long referenceKey, float[] embedding, CancellationToken ct) =>
