@@ -103,10 +103,17 @@ public sealed record FaceAnalysis(
     StageTimings Timings)
 {
     public DetectedFace? Subject => SubjectIndex >= 0 ? Faces[SubjectIndex] : null;
+
+    /// <summary>How many faces the photo holds; with <see cref="AnalyzeOptions.SubjectOnly"/> Faces holds only the subject.</summary>
+    public int FacesDetected => DetectedCount ?? Faces.Count;
+
+    public int? DetectedCount { get; init; }
 }
 
+/// <param name="SubjectOnly">Embed, check liveness and quality of the subject face only (enroll, identify, verify,
+/// compare need no more); the other faces are still detected and counted. Saves the per-face model work on crowded photos.</param>
 public sealed record AnalyzeOptions(bool Liveness = true, bool Quality = true, bool AlignedCrop = false,
-    int MaxFaces = 32)
+    int MaxFaces = 32, bool SubjectOnly = false)
 {
     public static readonly AnalyzeOptions Default = new();
 }

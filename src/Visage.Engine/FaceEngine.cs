@@ -98,19 +98,29 @@ public sealed class FaceEngine : IFaceEngine
         var boxes = detector.Detect(image, options.DetectorScoreThreshold, Math.Max(1, request.MaxFaces));
         t.Lap(ref t.Detect);
 
-        var faces = new List<DetectedFace>(boxes.Count);
-        var kept = new List<FaceBox>(boxes.Count);
+        // Landmarks for every box first: they reject false detections, and the subject is chosen among real faces.
+        var found = new List<(FaceBox Box, PointF[] Points)>(boxes.Count);
         Span<PointF> five = stackalloc PointF[5];
-        for (var f = 0; f < boxes.Count; f++)
+        foreach (var box in boxes)
         {
-            var box = boxes[f];
             var points = new PointF[68];
             landmarks.Detect(image, box, points);
             LandmarkDetector.FivePoints(points, five);
             // Landmarks collapsed onto one spot (a false detection on texture) admit no alignment: not a face.
             if (Distance(five[0], five[1]) < 1 || Distance(five[3], five[4]) < 1) continue;
-            t.Lap(ref t.Landmarks);
+            found.Add((box, points));
+        }
+        t.Lap(ref t.Landmarks);
 
+        var kept = new List<FaceBox>(found.Count);
+        foreach (var (box, _) in found) kept.Add(box);
+        var subject = ChooseSubject(kept, image.Width, image.Height);
+        var analysed = request.SubjectOnly && subject >= 0 ? found.GetRange(subject, 1) : found;
+
+        var faces = new List<DetectedFace>(analysed.Count);
+        foreach (var (box, points) in analysed)
+        {
+            LandmarkDetector.FivePoints(points, five);
             var crop = new byte[FaceAligner.CropBytes];
             aligner.Align(image, five, crop);
             t.Lap(ref t.Align);
@@ -136,13 +146,13 @@ public sealed class FaceEngine : IFaceEngine
                 for (var i = 0; i < points.Length; i++) points[i] = new PointF(points[i].X * scale, points[i].Y * scale);
                 for (var i = 0; i < five.Length; i++) five[i] = new PointF(five[i].X * scale, five[i].Y * scale);
             }
-            kept.Add(box);
             faces.Add(new DetectedFace(reported.ToBoundingBox(width, height), box.Score, points, five.ToArray(),
                 report, live, embedding, request.AlignedCrop ? crop : null));
         }
         var timings = new StageTimings(decodeMs, t.Detect, t.Landmarks, t.Align, t.Embed, t.Liveness, t.Quality,
             Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        return new FaceAnalysis(width, height, faces, ChooseSubject(kept, image.Width, image.Height), timings);
+        return new FaceAnalysis(width, height, faces, ReferenceEquals(analysed, found) ? subject : 0, timings)
+            { DetectedCount = found.Count };
     }
 
     static float Distance(PointF a, PointF b) => MathF.Sqrt((a.X - b.X) * (a.X - b.X) + (a.Y - b.Y) * (a.Y - b.Y));

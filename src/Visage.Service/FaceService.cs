@@ -52,7 +52,7 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
         var metadata = Metadata.Normalize(request.MetadataJson);
         var settings = CollectionSettings.FromJson(collection.SettingsJson);
         bool liveness = request.CheckLiveness ?? settings.CheckLiveness;
-        var analysis = await pipeline.AnalyzeAsync(request.Image, new AnalyzeOptions(Liveness: liveness, Quality: true, AlignedCrop: settings.StoreFaceCrops), ct);
+        var analysis = await pipeline.AnalyzeAsync(request.Image, new AnalyzeOptions(Liveness: liveness, Quality: true, AlignedCrop: settings.StoreFaceCrops, SubjectOnly: true), ct);
         var face = FacePipeline.Subject(analysis);
         // Liveness first: a presentation attack is the finding that matters, whatever its quality.
         if (liveness) pipeline.RequireLiveness(face, settings);
@@ -60,7 +60,7 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
 
         var now = clock.GetUtcNow();
         var record = new FaceRecord(faceId ?? Ids.New("face"), collection.Id, externalId, metadata, face.Quality.Score, face.Liveness?.Score,
-            face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height, analysis.Faces.Count, pipeline.Info.ModelVersion, now, now);
+            face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height, analysis.FacesDetected, pipeline.Info.ModelVersion, now, now);
         var reference = new ReferenceRecord(0, Ids.New("ref"), record.Id, collection.Id, ReferenceSource.Enroll, face.Quality.Score,
             face.Embedding, settings.StoreFaceCrops ? face.AlignedCrop : null, now);
         // Not cancellable from here on: a stored face must also reach the index.

@@ -25,7 +25,7 @@ public sealed class SearchService(IFaceStore store, IndexManager indexes, FacePi
         bool liveness = request.CheckLiveness ?? settings.CheckLiveness;
         bool autoEnroll = request.AutoEnroll ?? settings.AutoEnroll;
 
-        var analysis = await pipeline.AnalyzeAsync(request.Image, new AnalyzeOptions(Liveness: liveness, Quality: true, AlignedCrop: autoEnroll && settings.StoreFaceCrops), ct);
+        var analysis = await pipeline.AnalyzeAsync(request.Image, new AnalyzeOptions(Liveness: liveness, Quality: true, AlignedCrop: autoEnroll && settings.StoreFaceCrops, SubjectOnly: true), ct);
         var face = FacePipeline.Subject(analysis);
         if (liveness) pipeline.RequireLiveness(face, settings);
 
@@ -53,7 +53,7 @@ public sealed class SearchService(IFaceStore store, IndexManager indexes, FacePi
         {
             auto = await AutoEnrollAsync(collection, settings, hits[0], face);
         }
-        return new IdentifyView(Views.Query(face), matches, auto, analysis.Faces.Count);
+        return new IdentifyView(Views.Query(face), matches, auto, analysis.FacesDetected);
     }
 
     async Task<AutoEnrolledView?> AutoEnrollAsync(CollectionRecord collection, CollectionSettings settings, PersonHit best, DetectedFace face)
@@ -97,7 +97,7 @@ public sealed class SearchService(IFaceStore store, IndexManager indexes, FacePi
         var collection = await collections.RequireAsync(caller, collectionId, ct);
         var settings = CollectionSettings.FromJson(collection.SettingsJson);
         bool liveness = request.CheckLiveness ?? settings.CheckLiveness;
-        var analysis = await pipeline.AnalyzeAsync(request.Image, new AnalyzeOptions(Liveness: liveness, Quality: true), ct);
+        var analysis = await pipeline.AnalyzeAsync(request.Image, new AnalyzeOptions(Liveness: liveness, Quality: true, SubjectOnly: true), ct);
         var face = FacePipeline.Subject(analysis);
         if (liveness) pipeline.RequireLiveness(face, settings);
 
@@ -121,7 +121,7 @@ public sealed class SearchService(IFaceStore store, IndexManager indexes, FacePi
     {
         caller.Require(Scopes.Search);
         ValidateThreshold(threshold);
-        var options = new AnalyzeOptions(Liveness: false, Quality: true);
+        var options = new AnalyzeOptions(Liveness: false, Quality: true, SubjectOnly: true);
         var ta = pipeline.AnalyzeAsync(a, options, ct);
         var tb = pipeline.AnalyzeAsync(b, options, ct);
         var fa = FacePipeline.Subject(await ta, "image_a");
