@@ -91,6 +91,8 @@ public static class ServerApp
         builder.Services.AddSingleton<InferencePool>();
         builder.Services.AddSingleton<FacePipeline>();
         builder.Services.AddSingleton(_ => new IndexManager(dim => VectorIndexFactory.Create(dim), engine.Info.EmbeddingSize));
+        builder.Services.AddSingleton(sp => new AuditLog(sp.GetRequiredService<IFaceStore>(), sp.GetRequiredService<TimeProvider>(),
+            (e, what) => sp.GetRequiredService<ILogger<AuditLog>>().LogWarning(e, "{What}", what)));
         builder.Services.AddSingleton<KeyService>();
         builder.Services.AddSingleton<CollectionService>();
         builder.Services.AddSingleton<FaceService>();
@@ -117,6 +119,7 @@ public static class ServerApp
         app.MapFacesApi(options);
         app.MapSearchApi();
         app.MapCompatApi();
+        app.MapAuditApi();
         return app;
     }
 

@@ -47,13 +47,15 @@ public static class ApiKeyFormat
 /// <summary>Who is calling: resolved from the X-API-Key header on every request (no cache, so revocation is immediate).</summary>
 public sealed record Caller(string WorkspaceId, string KeyId, IReadOnlyList<string> Scopes)
 {
+    /// <summary>The request this caller is making (for the audit log); null outside HTTP.</summary>
+    public string? RequestId { get; init; }
     public bool Has(string scope) => Scopes.Contains(scope);
     public void Require(string scope) { if (!Has(scope)) throw new ForbiddenException(scope); }
 }
 
 public sealed record CreatedKey(ApiKeyRecord Record, string Key);
 
-public sealed class KeyService(IFaceStore store, TimeProvider clock)
+public sealed class KeyService(IFaceStore store, TimeProvider clock, AuditLog? audit = null)
 {
     public async Task<Caller> AuthenticateAsync(string? presented, CancellationToken ct)
     {
@@ -69,7 +71,7 @@ public sealed class KeyService(IFaceStore store, TimeProvider clock)
     }
 
     public async Task<CreatedKey> CreateAsync(string workspaceId, string name, IReadOnlyList<string> scopes,
-        string? presetKey = null, CancellationToken ct = default)
+        string? presetKey = null, CancellationToken ct = default, Caller? actor = null)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 200) throw new ValidationFailedException("name is required (at most 200 characters).", "name");
         if (presetKey is not null && !ApiKeyFormat.IsWellFormed(presetKey))
@@ -78,6 +80,9 @@ public sealed class KeyService(IFaceStore store, TimeProvider clock)
         var record = new ApiKeyRecord(Ids.New("key"), workspaceId, name.Trim(), ApiKeyFormat.DisplayPrefix(key),
             ApiKeyFormat.Hash(key), scopes, clock.GetUtcNow(), null, null);
         await store.CreateApiKeyAsync(record, ct);
+        if (actor is not null && audit is not null)
+            await audit.RecordAsync(actor with { WorkspaceId = workspaceId }, AuditActions.KeyCreated, "api_key", record.Id,
+                details: new Dictionary<string, object?> { ["name"] = record.Name, ["prefix"] = record.Prefix, ["scopes"] = scopes });
         return new CreatedKey(record, key);
     }
 
@@ -93,14 +98,16 @@ public sealed class KeyService(IFaceStore store, TimeProvider clock)
         store.ListApiKeysAsync(workspaceId, ct);
 
     /// <summary>Revokes a key of the workspace (any workspace when null).</summary>
-    public async Task<ApiKeyRecord> RevokeAsync(string? workspaceId, string keyId, CancellationToken ct = default)
+    public async Task<ApiKeyRecord> RevokeAsync(string? workspaceId, string keyId, CancellationToken ct = default, Caller? actor = null)
     {
         var keys = await store.ListApiKeysAsync(workspaceId, ct);
         ApiKeyRecord? found = null;
         foreach (var k in keys) if (k.Id == keyId) { found = k; break; }
         if (found is null) throw new KeyNotFoundException(keyId);
         var at = clock.GetUtcNow();
-        if (found.RevokedAt is null) await store.RevokeApiKeyAsync(keyId, at, ct);
+        if (found.RevokedAt is null && await store.RevokeApiKeyAsync(keyId, at, ct) && actor is not null && audit is not null)
+            await audit.RecordAsync(actor with { WorkspaceId = found.WorkspaceId }, AuditActions.KeyRevoked, "api_key", keyId,
+                details: new Dictionary<string, object?> { ["prefix"] = found.Prefix });
         return found with { RevokedAt = found.RevokedAt ?? at };
     }
 

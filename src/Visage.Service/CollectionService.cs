@@ -6,7 +6,7 @@ namespace Visage.Service;
 public sealed record CreateCollectionRequest(string? Name, string? Description, JsonElement? Settings);
 public sealed record UpdateCollectionRequest(string? Name, string? Description, JsonElement? Settings);
 
-public sealed class CollectionService(IFaceStore store, IndexManager indexes, FacePipeline pipeline, TimeProvider clock)
+public sealed class CollectionService(IFaceStore store, IndexManager indexes, FacePipeline pipeline, TimeProvider clock, AuditLog? audit = null)
 {
     public async Task<CollectionView> CreateAsync(Caller caller, CreateCollectionRequest request, CancellationToken ct)
     {
@@ -19,6 +19,7 @@ public sealed class CollectionService(IFaceStore store, IndexManager indexes, Fa
             pipeline.Info.ModelVersion, now, now);
         await store.CreateCollectionAsync(record, ct);
         indexes.EnsureCollection(record.Id);
+        if (audit is not null) await audit.RecordAsync(caller, AuditActions.CollectionCreated, "collection", record.Id, record.Id);
         return Views.Collection(record, pipeline.Thresholds);
     }
 
@@ -56,6 +57,7 @@ public sealed class CollectionService(IFaceStore store, IndexManager indexes, Fa
         caller.Require(Scopes.Write);
         if (!await store.DeleteCollectionAsync(caller.WorkspaceId, collectionId, ct)) throw new CollectionNotFoundException(collectionId);
         indexes.DropCollection(collectionId);
+        if (audit is not null) await audit.RecordAsync(caller, AuditActions.CollectionDeleted, "collection", collectionId, collectionId);
         return new DeletedView(CollectionId: collectionId);
     }
 

@@ -8,14 +8,14 @@ public sealed record EnrollRequest(ImageInput Image, string? ExternalId, string?
 public sealed record ImportedFace(string ExternalId, float[] Embedding, string? MetadataJson);
 
 public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipeline pipeline, CollectionService collections,
-    InferenceOptions inference, TimeProvider clock)
+    InferenceOptions inference, TimeProvider clock, AuditLog? audit = null)
 {
     public async Task<FaceView> EnrollAsync(Caller caller, string collectionId, EnrollRequest request, CancellationToken ct,
         string? idempotencyKey = null)
     {
         caller.Require(Scopes.Write);
         var collection = await collections.RequireAsync(caller, collectionId, ct);
-        return await EnrollIntoAsync(collection, request, ItemFaceId(caller, collection, idempotencyKey, 0), ct);
+        return await EnrollIntoAsync(caller, collection, request, ItemFaceId(caller, collection, idempotencyKey, 0), ct);
     }
 
     /// <summary>With an Idempotency-Key each item gets a face id derived from it, so a retry after a crash (which left no
@@ -37,7 +37,7 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, inference.Workers), CancellationToken = ct },
             async (i, token) =>
             {
-                try { results[i] = new BatchItemResult(i, true, await EnrollIntoAsync(collection, items[i], ItemFaceId(caller, collection, idempotencyKey, i), token), null); }
+                try { results[i] = new BatchItemResult(i, true, await EnrollIntoAsync(caller, collection, items[i], ItemFaceId(caller, collection, idempotencyKey, i), token), null); }
                 catch (VisageApiException e) { results[i] = new BatchItemResult(i, false, null, ErrorView.From(e)); }
             });
         int ok = 0;
@@ -45,7 +45,7 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
         return new BatchView(results, ok, results.Length - ok);
     }
 
-    async Task<FaceView> EnrollIntoAsync(CollectionRecord collection, EnrollRequest request, string? faceId, CancellationToken ct)
+    async Task<FaceView> EnrollIntoAsync(Caller caller, CollectionRecord collection, EnrollRequest request, string? faceId, CancellationToken ct)
     {
         if (faceId is not null && await EnrolledAsync(collection.Id, faceId, ct) is { } earlier) return earlier;
         var externalId = Metadata.ValidateExternalId(request.ExternalId);
@@ -72,6 +72,7 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
             return await EnrolledAsync(collection.Id, faceId, CancellationToken.None) ?? throw new ConflictException($"Face {faceId} was enrolled and deleted while this retry ran.");
         }
         indexes.Add(collection.Id, key, record.Id, externalId, face.Embedding);
+        await RecordAsync(caller, AuditActions.FaceEnrolled, record.Id, collection.Id, new Dictionary<string, object?> { ["reference_id"] = reference.Id });
         return Views.Face(record, referenceId: reference.Id);
     }
 
@@ -136,6 +137,7 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
         var metadata = Metadata.Normalize(metadataJson);
         await RequireFaceAsync(caller, collectionId, faceId, ct);
         if (!await store.UpdateFaceMetadataAsync(collectionId, faceId, metadata, clock.GetUtcNow(), ct)) throw new FaceNotFoundException(faceId);
+        await RecordAsync(caller, AuditActions.FaceMetadataUpdated, faceId, collectionId);
         return await GetAsync(caller with { Scopes = [Scopes.Read] }, collectionId, faceId, ct);
     }
 
@@ -149,6 +151,7 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
         var keys = await store.DeleteFaceAsync(collectionId, faceId, CancellationToken.None);
         if (keys.Count == 0) throw new FaceNotFoundException(faceId);
         indexes.RemoveReferences(collectionId, keys);
+        await RecordAsync(caller, AuditActions.FaceDeleted, faceId, collectionId, new Dictionary<string, object?> { ["references"] = keys.Count });
         return new DeletedView(FaceId: faceId);
     }
 
@@ -160,6 +163,7 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
         if (reference.Source == ReferenceSource.Enroll) throw new PrimaryReferenceProtectedException();
         var key = await store.DeleteReferenceAsync(faceId, referenceId, CancellationToken.None) ?? throw new ReferenceNotFoundException(referenceId);
         indexes.RemoveReferences(collectionId, [key]);
+        await RecordAsync(caller, AuditActions.ReferenceDeleted, faceId, collectionId, new Dictionary<string, object?> { ["reference_id"] = referenceId });
         return new DeletedView(FaceId: faceId, ReferenceId: referenceId);
     }
 
@@ -185,4 +189,7 @@ public sealed class FaceService(IFaceStore store, IndexManager indexes, FacePipe
         if (!Ids.IsValid(faceId, "face")) throw new FaceNotFoundException(faceId);
         return await store.GetFaceAsync(collectionId, faceId, ct) ?? throw new FaceNotFoundException(faceId);
     }
+
+    Task RecordAsync(Caller caller, string action, string faceId, string collectionId, IReadOnlyDictionary<string, object?>? details = null) =>
+        audit?.RecordAsync(caller, action, "face", faceId, collectionId, details) ?? Task.CompletedTask;
 }

@@ -8,7 +8,7 @@ public sealed record IdentifyRequest(ImageInput Image, int? TopK, float? Thresho
 public sealed record VerifyRequest(ImageInput Image, float? Threshold, bool? CheckLiveness);
 
 public sealed class SearchService(IFaceStore store, IndexManager indexes, FacePipeline pipeline, CollectionService collections,
-    FaceService faces, MetricsRegistry metrics, TimeProvider clock)
+    FaceService faces, MetricsRegistry metrics, TimeProvider clock, AuditLog? audit = null)
 {
     public const int DefaultTopK = 5, MaxTopK = 100;
     /// <summary>A query this close to an existing reference is the same photo again: storing it adds nothing.</summary>
@@ -52,6 +52,9 @@ public sealed class SearchService(IFaceStore store, IndexManager indexes, FacePi
             && FacePipeline.PassesQuality(face, settings))
         {
             auto = await AutoEnrollAsync(collection, settings, hits[0], face);
+            if (auto is not null && audit is not null)
+                await audit.RecordAsync(caller, AuditActions.ReferenceAutoEnrolled, "face", auto.FaceId, collection.Id,
+                    new Dictionary<string, object?> { ["reference_id"] = auto.ReferenceId });
         }
         return new IdentifyView(Views.Query(face), matches, auto, analysis.FacesDetected);
     }

@@ -69,4 +69,10 @@ public interface IFaceStore : IAsyncDisposable
     // Change log (multi-instance)
     Task<long> GetLatestChangeSeqAsync(CancellationToken ct = default);
     Task<IReadOnlyList<ChangeRecord>> GetChangesSinceAsync(long afterSeq, int max, CancellationToken ct = default);
+
+    // Audit log
+    Task AppendAuditAsync(AuditRecord e, CancellationToken ct = default);
+    /// <summary>Newest first; optional exact action filter and lower time bound (inclusive).</summary>
+    Task<Page<AuditRecord>> ListAuditAsync(string workspaceId, string? action, DateTimeOffset? since, int page, int pageSize,
+        CancellationToken ct = default);
 }

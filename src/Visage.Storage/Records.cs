@@ -53,3 +53,9 @@ public sealed record ChangeRecord(long Seq, ChangeKind Kind, string CollectionId
 
 /// <summary>Result of adding a reference: its key, and the keys of auto references it displaced.</summary>
 public sealed record AddReferenceResult(long Key, IReadOnlyList<long> RemovedKeys);
+
+/// <summary>One row of the audit log: who (key) did what (action) to which target, in which request. Details is a
+/// small JSON object of non-sensitive facts (never biometric data, metadata values or key secrets).
+/// WorkspaceId is "" for failed authentications, which belong to no workspace and are shown to no one.</summary>
+public sealed record AuditRecord(long Seq, DateTimeOffset At, string WorkspaceId, string Action, string? KeyId,
+    string TargetType, string TargetId, string? CollectionId, string? RequestId, string DetailsJson);

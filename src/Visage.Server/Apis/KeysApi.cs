@@ -22,7 +22,7 @@ public static class KeysApi
     static async Task<Created<Envelope<KeyView>>> Create(CreateKeyRequest body, HttpContext http, KeyService keys, CancellationToken ct)
     {
         var caller = http.Caller();
-        var created = await keys.CreateAsync(caller.WorkspaceId, body.Name ?? "", Scopes.Parse(body.Scopes ?? []), null, ct);
+        var created = await keys.CreateAsync(caller.WorkspaceId, body.Name ?? "", Scopes.Parse(body.Scopes ?? []), null, ct, caller);
         return TypedResults.Created($"/api/v1/keys/{created.Record.Id}", Envelope.Of(KeyView.From(created.Record, created.Key)));
     }
 
@@ -35,7 +35,7 @@ public static class KeysApi
     }
 
     static async Task<Ok<Envelope<KeyView>>> Revoke(string keyId, HttpContext http, KeyService keys, CancellationToken ct) =>
-        TypedResults.Ok(Envelope.Of(KeyView.From(await keys.RevokeAsync(http.Caller().WorkspaceId, keyId, ct))));
+        TypedResults.Ok(Envelope.Of(KeyView.From(await keys.RevokeAsync(http.Caller().WorkspaceId, keyId, ct, http.Caller()))));
 
     static async Task<Created<Envelope<WorkspaceView>>> CreateWorkspace(CreateWorkspaceRequest body, HttpContext http, KeyService keys, CancellationToken ct)
     {

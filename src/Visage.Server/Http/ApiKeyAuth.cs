@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
 using Visage.Service;
 
 namespace Visage.Server.Http;
@@ -16,7 +17,7 @@ public static class CallerContext
 
 /// <summary>After routing, before the body is read: resolves X-API-Key (every request, so revocation is
 /// immediate), checks the endpoint's scope, and applies the endpoint's body limit.</summary>
-public sealed class ApiKeyAuthMiddleware(RequestDelegate next, KeyService keys)
+public sealed class ApiKeyAuthMiddleware(RequestDelegate next, KeyService keys, AuditLog audit)
 {
     public async Task InvokeAsync(HttpContext http)
     {
@@ -28,10 +29,24 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, KeyService keys)
         {
             if (http.Request.Query.ContainsKey("api_key") || http.Request.Query.ContainsKey("x-api-key"))
                 throw new ValidationFailedException("API keys are never accepted in URLs; send the X-API-Key header.");
-            var caller = await keys.AuthenticateAsync(http.Request.Headers["X-API-Key"].FirstOrDefault(), http.RequestAborted);
-            if (auth.Scope is { } scope) caller.Require(scope);
+            var presented = http.Request.Headers["X-API-Key"].FirstOrDefault();
+            Caller caller;
+            try { caller = await keys.AuthenticateAsync(presented, http.RequestAborted) with { RequestId = RequestIds.Get(http) }; }
+            catch (ApiKeyInvalidException)
+            {
+                await audit.RecordAuthFailureAsync(presented, RequestIds.Get(http));
+                throw;
+            }
+            if (auth.Scope is { } scope && !caller.Has(scope))
+            {
+                await audit.RecordAsync(caller, AuditActions.AuthForbidden, "route", RouteOf(http),
+                    details: new Dictionary<string, object?> { ["method"] = http.Request.Method, ["required_scope"] = scope });
+                caller.Require(scope);
+            }
             CallerContext.Set(http, caller);
         }
         await next(http);
     }
+
+    static string RouteOf(HttpContext http) => (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Path.Value ?? "";
 }

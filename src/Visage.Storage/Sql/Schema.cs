@@ -88,6 +88,21 @@ static class Schema
             created_at BIGINT NOT NULL,
             PRIMARY KEY (workspace_id, idem_key));
         """,
+        // 2: audit log
+        """
+        CREATE TABLE audit_events (
+            seq {autokey},
+            at BIGINT NOT NULL,
+            workspace_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            key_id TEXT NULL,
+            target_type TEXT NOT NULL,
+            target_id TEXT NOT NULL,
+            collection_id TEXT NULL,
+            request_id TEXT NULL,
+            details TEXT NOT NULL);
+        CREATE INDEX audit_events_workspace ON audit_events(workspace_id, seq);
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -502,4 +502,35 @@ public abstract partial class SqlFaceStore : IFaceStore, IChangeNotifications
                 r.IsDBNull(4) ? null : r.GetInt64(4), Db.Time(r, 5)),
             ct, ("s", afterSeq), ("n", max)), ct);
     }
+
+    // ---- audit log -------------------------------------------------------------------------------------
+
+    public Task AppendAuditAsync(AuditRecord e, CancellationToken ct = default) => WriteAsync((c, tx) =>
+        Db.ExecuteAsync(c, tx,
+            "INSERT INTO audit_events(at, workspace_id, action, key_id, target_type, target_id, collection_id, request_id, details) " +
+            "VALUES (@at, @w, @a, @k, @tt, @ti, @c, @r, @d)", ct,
+            ("at", Db.Ticks(e.At)), ("w", e.WorkspaceId), ("a", e.Action), ("k", e.KeyId), ("tt", e.TargetType), ("ti", e.TargetId),
+            ("c", e.CollectionId), ("r", e.RequestId), ("d", e.DetailsJson)), ct);
+
+    public Task<Page<AuditRecord>> ListAuditAsync(string workspaceId, string? action, DateTimeOffset? since, int page, int pageSize,
+        CancellationToken ct = default)
+    {
+        CheckPage(page, pageSize);
+        // Filters are added only when set: an untyped NULL parameter is an error on PostgreSQL.
+        var args = new List<(string, object?)> { ("w", workspaceId) };
+        var where = " FROM audit_events WHERE workspace_id = @w";
+        if (action is not null) { where += " AND action = @a"; args.Add(("a", action)); }
+        if (since is { } from) { where += " AND at >= @s"; args.Add(("s", Db.Ticks(from))); }
+        return ReadAsync(async c =>
+        {
+            long total = await Db.ScalarLongAsync(c, null, "SELECT COUNT(*)" + where, ct, [.. args]);
+            var items = await Db.ListAsync(c, null,
+                "SELECT seq, at, workspace_id, action, key_id, target_type, target_id, collection_id, request_id, details" + where +
+                " ORDER BY seq DESC LIMIT @n OFFSET @o",
+                r => new AuditRecord(r.GetInt64(0), Db.Time(r, 1), r.GetString(2), r.GetString(3), Db.StringOrNull(r, 4), r.GetString(5),
+                    r.GetString(6), Db.StringOrNull(r, 7), Db.StringOrNull(r, 8), r.GetString(9)),
+                ct, [.. args, ("n", pageSize), ("o", (long)(page - 1) * pageSize)]);
+            return new Page<AuditRecord>(items, page, pageSize, total);
+        }, ct);
+    }
 }
