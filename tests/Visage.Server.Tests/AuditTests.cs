@@ -145,6 +145,38 @@ public abstract class AuditTests<TServer>(TServer server) : IClassFixture<TServe
     }
 
     [Fact]
+    public async Task Batch_items_auto_enrolment_and_reference_removal_are_audited_but_failed_items_are_not()
+    {
+        var ws = await NewWorkspaceAsync();
+        var col = await ws.Admin.CreateCollection(new { auto_enroll_threshold = 0.3, check_liveness = false });
+        var batch = await ws.Admin.PostForm($"/api/v1/collections/{col}/faces/batch",
+            ("images[]", Photos.Verify("Adel_Al-Jubeir", 1)), ("external_ids[]", "adel"),
+            ("images[]", Photos.NoFace), ("external_ids[]", "nobody"),
+            ("images[]", Photos.Verify("Mary_Carey", 1)), ("external_ids[]", "mary"));
+        Assert.Equal(HttpStatusCode.OK, batch.Status);
+        var results = batch.Data.GetProperty("results");
+        var adel = results[0].GetProperty("data").GetProperty("face_id").GetString()!;
+        var mary = results[2].GetProperty("data").GetProperty("face_id").GetString()!;
+        var identified = await ws.Admin.Identify(col, Photos.Verify("Adel_Al-Jubeir", 2), ("threshold", "0.3"));
+        var auto = identified.Data.GetProperty("auto_enrolled");
+        Assert.Equal(adel, auto.GetProperty("face_id").GetString());
+        var autoRef = auto.GetProperty("reference_id").GetString()!;
+        var removed = await ws.Admin.Delete($"/api/v1/collections/{col}/faces/{adel}/references/{autoRef}");
+        Assert.Equal(HttpStatusCode.OK, removed.Status);
+
+        var events = await AuditAsync(ws.Admin);
+        AssertEvent(Single(events, "face.enrolled", adel), ws.AdminKeyId, batch, col);
+        AssertEvent(Single(events, "face.enrolled", mary), ws.AdminKeyId, batch, col);
+        Assert.Equal(2, events.Count(e => e.GetProperty("action").GetString() == "face.enrolled"));
+        var autoEvent = Single(events, "reference.auto_enrolled", adel);
+        AssertEvent(autoEvent, ws.AdminKeyId, identified, col);
+        Assert.Equal(autoRef, autoEvent.GetProperty("details").GetProperty("reference_id").GetString());
+        var removedEvent = Single(events, "reference.deleted", adel);
+        AssertEvent(removedEvent, ws.AdminKeyId, removed, col);
+        Assert.Equal(autoRef, removedEvent.GetProperty("details").GetProperty("reference_id").GetString());
+    }
+
+    [Fact]
     public async Task A_wrong_key_is_audited_by_its_display_prefix_only_in_no_workspace()
     {
         var wrong = ApiKeyFormat.Generate();
