@@ -23,6 +23,8 @@ public sealed record HostileCase(Hostile Kind, int Seed, int Route);
 /// <summary>Thousands (long) or hundreds (short) of FsCheck-generated broken requests through real HTTP: every answer
 /// is a documented 4xx with the envelope (or a 2xx when the mutation still holds a valid face, then deleted), no 5xx,
 /// the server stays up, managed memory stays bounded, and the store holds exactly what it held before.</summary>
+// Alone in the process: the heap bound is about this server, and other classes running beside it would move the heap.
+[Collection(nameof(AloneInProcess))]
 public sealed class BadInputFuzzTests(SqliteVisageServer server, ITestOutputHelper output) : IClassFixture<SqliteVisageServer>
 {
     static readonly int Cases = Environment.GetEnvironmentVariable("VISAGE_TEST_LONG") == "long" ? 3000 : 600;
