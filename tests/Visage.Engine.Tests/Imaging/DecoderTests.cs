@@ -150,7 +150,7 @@ public class DecoderTests
         Assert.Equal(ImageErrorKind.TooLargeDimensions, e.Kind);
         Assert.Equal("image is 60000x60000 (3600 MP); the limit is 50 MP", e.Message);
         Assert.True(allocated < 64 * 1024, $"allocated {allocated} bytes");   // 3600 MP of RGB would be 10.8 GB
-        Assert.True(elapsed.TotalMilliseconds < 100, $"took {elapsed.TotalMilliseconds} ms");
+        Assert.True(elapsed.TotalMilliseconds < 1000, $"took {elapsed.TotalMilliseconds} ms");   // generous: the allocation bound is the real guard
     }
 
     [Fact]
