@@ -18,6 +18,10 @@ public interface IVectorIndex : IDisposable
     bool Contains(long key);
     /// <summary>The k most similar keys with similarity ≥ minSimilarity, best first.</summary>
     IReadOnlyList<Neighbor> Search(ReadOnlySpan<float> query, int k, float minSimilarity = float.NegativeInfinity);
+    /// <summary>Many queries at once (row-major, queries.Length / Dimension rows): answer i is what Search would
+    /// return for row i. One pass over the stored vectors serves the whole batch, so throughput beats
+    /// query-by-query when requests pile up.</summary>
+    IReadOnlyList<Neighbor>[] SearchBatch(ReadOnlySpan<float> queries, int k, float minSimilarity = float.NegativeInfinity);
     /// <summary>Bytes held for vectors (for /metrics and capacity planning).</summary>
     long MemoryBytes { get; }
 }

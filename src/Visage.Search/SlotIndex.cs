@@ -169,6 +169,15 @@ public abstract class SlotIndex : IVectorIndex
         finally { ArrayPool<float>.Shared.Return(rented); }
     }
 
+    public IReadOnlyList<Neighbor>[] SearchBatch(ReadOnlySpan<float> queries, int k, float minSimilarity = float.NegativeInfinity)
+    {
+        if (queries.Length % Dimension != 0) throw new ArgumentException($"queries must hold whole rows of {Dimension}.", nameof(queries));
+        // Placeholder until a one-pass batched scan lands: same answers as Search, row by row.
+        var answers = new IReadOnlyList<Neighbor>[queries.Length / Dimension];
+        for (int i = 0; i < answers.Length; i++) answers[i] = Search(queries.Slice(i * Dimension, Dimension), k, minSimilarity);
+        return answers;
+    }
+
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
     public void Dispose()
