@@ -106,6 +106,7 @@ public static class ServerApp
         app.UseMiddleware<EdgeMiddleware>();
         MapDashboard(app);
         app.UseRouting();
+        app.UseMiddleware<StartupGate>();
         if (options.CorsOrigins.Length > 0) app.UseCors();
         app.UseMiddleware<ApiKeyAuthMiddleware>();
         app.UseVisageRateLimits();

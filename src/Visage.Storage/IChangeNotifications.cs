@@ -7,4 +7,8 @@ namespace Visage.Storage;
 public interface IChangeNotifications
 {
     IAsyncEnumerable<long> ListenAsync(CancellationToken ct = default);
+
+    /// <summary>False while a listener is reconnecting (server notifications): changes made then arrive only once it is
+    /// back. Stores that poll are always listening.</summary>
+    bool IsListening => true;
 }

@@ -7,12 +7,17 @@ namespace Visage.Server.Hosting;
 /// replaying the store's change log (woken by the store's notifications, else polling). Replaying this
 /// instance's own changes is harmless: adds are skipped when present, removals are idempotent, and the
 /// tombstones stop a late add of a deleted face.</summary>
-public sealed class ChangeFollower(IFaceStore store, IndexManager indexes, ILogger<ChangeFollower> log) : BackgroundService
+public sealed class ChangeFollower(IFaceStore store, IndexManager indexes, Readiness readiness, ILogger<ChangeFollower> log) : BackgroundService
 {
     /// <summary>Polling period for stores without notifications.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(PollInterval, stoppingToken);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try { await readiness.WhenIndexesLoaded.WaitAsync(stoppingToken); }
+        catch (OperationCanceledException) { return; }
+        await RunAsync(PollInterval, stoppingToken);
+    }
 
     long _seq;
 
@@ -64,9 +69,12 @@ public sealed class ChangeFollower(IFaceStore store, IndexManager indexes, ILogg
         finally { _catchUp.Release(); }
     }
 
-    /// <summary>True when the indexes hold every change the store had committed when asked (catching up first if behind).</summary>
+    /// <summary>True when the indexes hold every change the store had committed when asked (catching up first if behind)
+    /// and the store's notifications are connected, so the next change on another instance arrives at once too: after an
+    /// outage the store answers before the listener has reconnected, and a change made in that gap would wait for it.</summary>
     public async Task<bool> IsCurrentAsync(CancellationToken ct)
     {
+        if (store is IChangeNotifications { IsListening: false }) return false;
         var latest = await store.GetLatestChangeSeqAsync(ct);
         if (Position >= latest) return true;
         await CatchUpAsync(ct);

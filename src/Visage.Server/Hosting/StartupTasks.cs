@@ -5,13 +5,61 @@ using Visage.Storage;
 
 namespace Visage.Server.Hosting;
 
-/// <summary>Runs before Kestrel listens: schema migration, the first admin key, index rebuild from the store.</summary>
+/// <summary>Runs before Kestrel listens: schema migration, the first admin key, index rebuild from the store.
+/// When a server store is unreachable at start (down, restarting, out of connections) the instance starts anyway:
+/// /healthz answers, /readyz and the API answer 503, and these steps are retried in the background until the store is
+/// back, without a restart. Any other failure (credentials, a missing database, an encryption key mismatch) still stops
+/// the start, as before.</summary>
 public sealed class StartupTasks(IFaceStore store, KeyService keys, IndexManager indexes, FacePipeline pipeline, Readiness readiness,
-    MetricsRegistry metrics, InferencePool pool, ServerOptions options, ChangeFollower follower, ILogger<StartupTasks> log) : IHostedService
+    MetricsRegistry metrics, InferencePool pool, ServerOptions options, ChangeFollower follower, IHostApplicationLifetime lifetime,
+    ILogger<StartupTasks> log) : IHostedService
 {
+    /// <summary>How often an instance that found its store unreachable at start tries again.</summary>
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+
+    readonly CancellationTokenSource _stopping = new();
+    Task _deferred = Task.CompletedTask;
+
     public async Task StartAsync(CancellationToken ct)
     {
         readiness.ModelsLoaded = pipeline.Info.EmbeddingSize > 0;
+        metrics.AddGauges(WriteGauges);
+        try { await PrepareAsync(ct); }
+        catch (Exception e) when (IsTransient(e))
+        {
+            log.LogWarning("The store is unreachable at start ({Reason}); /readyz answers 503 until it is back, retrying every {Seconds} s",
+                e.Message, RetryInterval.TotalSeconds);
+            _deferred = RetryUntilPreparedAsync(_stopping.Token);
+        }
+    }
+
+    bool IsTransient(Exception e) => store is Visage.Storage.Postgres.PostgresFaceStore && Visage.Storage.Postgres.PostgresFaceStore.IsTransient(e);
+
+    async Task RetryUntilPreparedAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(RetryInterval, ct);
+                // A load cut short by another outage left part of the vectors in: start again from empty indexes.
+                foreach (var (id, _) in indexes.AllStats()) indexes.DropCollection(id);
+                await PrepareAsync(ct);
+                return;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception e) when (IsTransient(e)) { log.LogDebug("The store is still unreachable: {Reason}", e.Message); }
+            catch (Exception e)
+            {
+                log.LogCritical(e, "Start failed once the store was reachable; stopping");
+                lifetime.StopApplication();
+                return;
+            }
+        }
+    }
+
+    async Task PrepareAsync(CancellationToken ct)
+    {
         await store.MigrateAsync(ct);
         if (store is Visage.Storage.Sql.SqlFaceStore sql) await sql.CheckEncryptionAsync(ct);
         if (await keys.EnsureAdminKeyAsync(options.AdminKey, ct) is { } generated)
@@ -26,12 +74,11 @@ public sealed class StartupTasks(IFaceStore store, KeyService keys, IndexManager
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await follower.MarkStartAsync(ct);
         await indexes.LoadAllAsync(store, ct);
-        readiness.IndexesLoaded = true;
+        readiness.MarkIndexesLoaded();
         long vectors = 0;
         foreach (var (_, s) in indexes.AllStats()) vectors += s.Vectors;
         log.LogInformation("Indexes loaded: {Vectors} vectors in {Ms:F0} ms ({Store} store)", vectors,
             System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, store.Kind);
-        metrics.AddGauges(WriteGauges);
     }
 
     void WriteGauges(StringBuilder sb)
@@ -52,5 +99,9 @@ public sealed class StartupTasks(IFaceStore store, KeyService keys, IndexManager
           .Append(self.PeakWorkingSet64).Append('\n');
     }
 
-    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+    public async Task StopAsync(CancellationToken ct)
+    {
+        await _stopping.CancelAsync();
+        await _deferred.WaitAsync(ct);
+    }
 }

@@ -10,7 +10,7 @@ namespace Visage.Storage.Postgres;
 /// <summary>The shared store: several Visage instances on one PostgreSQL database. Migrations run under an
 /// advisory lock; every committed change sends <c>NOTIFY visage_changes, '&lt;seq&gt;'</c> so the other
 /// instances' indexes follow at once (<see cref="ListenAsync"/>).</summary>
-public sealed class PostgresFaceStore : SqlFaceStore
+public sealed class PostgresFaceStore : SqlFaceStore, IChangeNotifications
 {
     public const string Channel = "visage_changes";
     // Arbitrary constants naming the two advisory locks ("VISAGE" + 1 and + 2).
@@ -26,6 +26,21 @@ public sealed class PostgresFaceStore : SqlFaceStore
     protected override string ForUpdate => " FOR UPDATE";
 
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    int listening;   // listeners whose LISTEN connection is up
+
+    /// <summary>True while at least one <see cref="ListenAsync"/> has its LISTEN connection up.</summary>
+    public bool IsListening => Volatile.Read(ref listening) > 0;
+
+    /// <summary>True for a failure that ends when the server is back (not reachable, shutting down, starting up,
+    /// out of connection slots); false for one an operator must fix (credentials, a missing database).</summary>
+    public static bool IsTransient(Exception e) => (e is StoreUnavailableException ? e.InnerException : e) switch
+    {
+        PostgresException pg => pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+            or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections,
+        NpgsqlException or SocketException or TimeoutException or IOException => true,
+        _ => false,
+    };
 
     public PostgresFaceStore(string connectionString)
     {
@@ -103,7 +118,9 @@ public sealed class PostgresFaceStore : SqlFaceStore
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection)) await listen.ExecuteNonQueryAsync(ct);
                 if (reconnecting) writer.TryWrite(await GetLatestChangeSeqAsync(ct));
                 reconnecting = false;
-                while (true) await connection.WaitAsync(ct);
+                Interlocked.Increment(ref listening);
+                try { while (true) await connection.WaitAsync(ct); }
+                finally { Interlocked.Decrement(ref listening); }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { break; }
             catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or StoreException or IOException)

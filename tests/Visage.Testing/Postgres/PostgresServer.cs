@@ -45,24 +45,50 @@ public sealed class PostgresServer : IAsyncLifetime
         for (int attempt = 1; ; attempt++)
         {
             Port = FreePort();
-            lock (serverLog) serverLog.Clear();
-            // Durability is irrelevant for a test server: fsync off makes CREATE DATABASE and commits fast.
-            server = Start(Path.Combine(BinDirectory, "postgres"),
-            [
-                "-D", dataDir, "-p", Port.ToString(), "-c", "listen_addresses=127.0.0.1", "-c", $"unix_socket_directories={dataRoot}",
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200",
-            ], asRoot, serverLog);
             AdminConnectionString = $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Timeout=5;Pooling=false";
             try
             {
-                await WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+                await LaunchAsync();
                 return;
             }
-            catch (InvalidOperationException) when (attempt < 3 && server.HasExited)
+            catch (InvalidOperationException) when (attempt < 3 && server!.HasExited)
             {
                 server.Dispose();
             }
         }
+    }
+
+    /// <summary>Fast shutdown (SIGINT to the postmaster: it disconnects every client, checkpoints and exits), as an
+    /// operator's restart or a failover does. The data directory and port are kept for <see cref="StartAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        if (server is null) throw new InvalidOperationException("The server is not running.");
+        if (!server.HasExited)
+        {
+            await RunAsync("kill", ["-INT", server.Id.ToString()]);
+            await server.WaitForExitAsync();
+        }
+        server.Dispose();
+        server = null;
+    }
+
+    /// <summary>Starts the server again on the same data directory and port, so clients keep their connection strings.</summary>
+    public async Task StartAsync()
+    {
+        if (server is not null) throw new InvalidOperationException("The server is already running.");
+        await LaunchAsync();
+    }
+
+    async Task LaunchAsync()
+    {
+        lock (serverLog) serverLog.Clear();
+        // Durability is irrelevant for a test server: fsync off makes CREATE DATABASE and commits fast.
+        server = Start(Path.Combine(BinDirectory, "postgres"),
+        [
+            "-D", Path.Combine(dataRoot!, "data"), "-p", Port.ToString(), "-c", "listen_addresses=127.0.0.1", "-c", $"unix_socket_directories={dataRoot}",
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200",
+        ], Environment.UserName == "root", serverLog);
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
     }
 
     /// <summary>Creates an empty database and returns its connection string.</summary>
