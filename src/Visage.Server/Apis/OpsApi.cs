@@ -7,7 +7,7 @@ namespace Visage.Server.Apis;
 
 public sealed record HealthView(string Status);
 public sealed record ReadyView(string Status, bool ModelsLoaded, bool StoreReachable, bool IndexesLoaded, string StoreKind,
-    bool IndexesCurrent = false, long ChangeSeq = 0);
+    bool IndexesCurrent = false, long ChangeSeq = 0, string? Reason = null);
 
 public static class OpsApi
 {
@@ -31,8 +31,11 @@ public static class OpsApi
         if (storeOk && readiness.IndexesLoaded)
             try { current = await follower.IsCurrentAsync(ct); } catch (Exception) when (!ct.IsCancellationRequested) { current = false; }
         var ready = readiness.ModelsLoaded && storeOk && readiness.IndexesLoaded && current;
+        // The first failing condition, for the operator: the flags above give the whole state.
+        string? reason = !readiness.ModelsLoaded ? "models_not_loaded" : !storeOk ? "store_unreachable"
+            : !readiness.IndexesLoaded ? "indexes_loading" : !current ? "indexes_behind" : null;
         var view = new ReadyView(ready ? "ready" : "not_ready",
-            readiness.ModelsLoaded, storeOk, readiness.IndexesLoaded, store.Kind, current, follower.Position);
+            readiness.ModelsLoaded, storeOk, readiness.IndexesLoaded, store.Kind, current, follower.Position, reason);
         return ready ? TypedResults.Ok(view) : TypedResults.Json(view, statusCode: 503);
     }
 }
