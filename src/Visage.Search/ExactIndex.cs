@@ -19,31 +19,56 @@ public sealed class ExactIndex(int dimension) : SlotIndex(dimension)
 
     protected override Neighbor[] SearchUnit(ReadOnlySpan<float> unitQuery, int k, float minSimilarity)
     {
-        var top = new TopK(k);
-        try
-        {
-            ScanFloats(_vectors, LiveCount, Keys, unitQuery, ref top, minSimilarity);
-            return top.DrainToNeighbors();
-        }
-        finally { top.Dispose(); }
+        var answers = new IReadOnlyList<Neighbor>[1];
+        SearchFloats(_vectors, LiveCount, Keys, unitQuery, 1, k, minSimilarity, answers);
+        return (Neighbor[])answers[0];
     }
 
-    internal static void ScanFloats(ChunkedSlots<float> vectors, int count, ReadOnlySpan<long> keys,
-        ReadOnlySpan<float> query, ref TopK top, float minSimilarity)
+    protected override void SearchUnitBatch(ReadOnlySpan<float> units, int queryCount, int k, float minSimilarity, IReadOnlyList<Neighbor>[] answers) =>
+        SearchFloats(_vectors, LiveCount, Keys, units, queryCount, k, minSimilarity, answers);
+
+    /// <summary>Rows per tile of the batched scan: 32 x 512 floats = 64 KB stay in L2 while every query of the
+    /// batch meets them, so memory is read once per batch instead of once per query.</summary>
+    private const int TileRows = 32;
+
+    /// <summary>The exact scan for one or many unit queries (row-major). Each similarity is the same
+    /// <see cref="TensorPrimitives.Dot"/> call whatever the batch, and the top-k order is total (ties → smaller
+    /// key), so a query's answer does not depend on the batch it came in.</summary>
+    internal static void SearchFloats(ChunkedSlots<float> vectors, int count, ReadOnlySpan<long> keys,
+        ReadOnlySpan<float> queries, int queryCount, int k, float minSimilarity, IReadOnlyList<Neighbor>[] answers)
     {
-        int d = vectors.Width;
-        for (int c = 0; c < vectors.ChunkCount; c++)
+        var tops = new TopK[queryCount];
+        try
         {
-            int rows = ChunkedSlots<float>.RowsIn(c, count);
-            if (rows == 0) break;
-            ReadOnlySpan<float> chunk = vectors.Chunk(c, rows);
-            int baseSlot = c << ChunkedSlots<float>.ChunkShift;
-            for (int r = 0; r < rows; r++)
+            for (int q = 0; q < queryCount; q++) tops[q] = new TopK(k);
+            int d = vectors.Width;
+            for (int c = 0; c < vectors.ChunkCount; c++)
             {
-                float similarity = TensorPrimitives.Dot(query, chunk.Slice(r * d, d));
-                if (similarity < minSimilarity || similarity < top.Threshold) continue;
-                top.Push(similarity, keys[baseSlot + r]);
+                int rows = ChunkedSlots<float>.RowsIn(c, count);
+                if (rows == 0) break;
+                ReadOnlySpan<float> chunk = vectors.Chunk(c, rows);
+                int baseSlot = c << ChunkedSlots<float>.ChunkShift;
+                for (int tile = 0; tile < rows; tile += TileRows)
+                {
+                    int tileEnd = Math.Min(rows, tile + TileRows);
+                    for (int q = 0; q < queryCount; q++)
+                    {
+                        ref TopK top = ref tops[q];
+                        ReadOnlySpan<float> query = queries.Slice(q * d, d);
+                        for (int r = tile; r < tileEnd; r++)
+                        {
+                            float similarity = TensorPrimitives.Dot(query, chunk.Slice(r * d, d));
+                            if (similarity < minSimilarity || similarity < top.Threshold) continue;
+                            top.Push(similarity, keys[baseSlot + r]);
+                        }
+                    }
+                }
             }
+            for (int q = 0; q < queryCount; q++) answers[q] = tops[q].DrainToNeighbors();
+        }
+        finally
+        {
+            for (int q = 0; q < queryCount; q++) tops[q].Dispose();
         }
     }
 }

@@ -118,51 +118,106 @@ public sealed class QuantizedIndex : SlotIndex
 
     protected override Neighbor[] SearchUnit(ReadOnlySpan<float> unitQuery, int k, float minSimilarity)
     {
-        var top = new TopK(k);
-        try
-        {
-            if (_quantizer is null) ExactIndex.ScanFloats(_untrained!, LiveCount, Keys, unitQuery, ref top, minSimilarity);
-            else Rerank(unitQuery, CoarseCandidates(unitQuery, Math.Min(LiveCount, Math.Max(_options.RerankCandidates, 2 * k))), ref top, minSimilarity);
-            return top.DrainToNeighbors();
-        }
-        finally { top.Dispose(); }
+        var answers = new IReadOnlyList<Neighbor>[1];
+        SearchUnitBatch(unitQuery, 1, k, minSimilarity, answers);
+        return (Neighbor[])answers[0];
     }
 
-    /// <summary>The slots of the <paramref name="wanted"/> best 2-bit scores, in a pooled array the caller returns.</summary>
-    private ArraySegment<long> CoarseCandidates(ReadOnlySpan<float> unitQuery, int wanted)
+    /// <summary>Queries per pass over the 2-bit codes: their int8 weights (512 B each at 512-d) stay in L1 next
+    /// to the codes being scored. A larger batch makes several passes.</summary>
+    private const int QueriesPerPass = 16;
+
+    protected override void SearchUnitBatch(ReadOnlySpan<float> units, int queryCount, int k, float minSimilarity, IReadOnlyList<Neighbor>[] answers)
+    {
+        if (_quantizer is null)
+        {
+            ExactIndex.SearchFloats(_untrained!, LiveCount, Keys, units, queryCount, k, minSimilarity, answers);
+            return;
+        }
+        int wanted = Math.Min(LiveCount, Math.Max(_options.RerankCandidates, 2 * k));
+        var candidates = new ArraySegment<long>[Math.Min(queryCount, QueriesPerPass)];
+        for (int first = 0; first < queryCount; first += QueriesPerPass)
+        {
+            int n = Math.Min(QueriesPerPass, queryCount - first);
+            CoarseCandidates(units.Slice(first * Dimension, n * Dimension), n, wanted, candidates);
+            for (int i = 0; i < n; i++)
+            {
+                var top = new TopK(k);
+                try
+                {
+                    Rerank(units.Slice((first + i) * Dimension, Dimension), candidates[i], ref top, minSimilarity);
+                    answers[first + i] = top.DrainToNeighbors();
+                }
+                finally { top.Dispose(); }
+            }
+        }
+    }
+
+    /// <summary>Rows per tile of the 2-bit scan: the scores of a tile for a whole pass (≤ 256 x 16 ints) stay in
+    /// L1 while each query's best are picked from them.</summary>
+    private const int TileRows = 256;
+
+    /// <summary>For each of <paramref name="queryCount"/> unit queries, the slots of its <paramref name="wanted"/>
+    /// best 2-bit scores, in pooled arrays the caller returns (Rerank does). One query uses the one-query kernel;
+    /// several share one read of the codes. Scores are exact integers and the candidate order is total (ties →
+    /// smaller slot), so a query's candidates do not depend on its batch.</summary>
+    private void CoarseCandidates(ReadOnlySpan<float> units, int queryCount, int wanted, ArraySegment<long>[] result)
     {
         var q = _quantizer!;
-        sbyte[] weights = ArrayPool<sbyte>.Shared.Rent(q.ScanWeightCount);
-        int[] scores = ArrayPool<int>.Shared.Rent(ChunkedSlots<byte>.RowsPerChunk);
-        var candidates = new TopK(wanted);
+        // The batched kernel takes queries four at a time; padding queries have zero weights and are ignored.
+        int stride = queryCount == 1 ? 1 : (queryCount + TwoBitScan.QueriesPerStep - 1) / TwoBitScan.QueriesPerStep * TwoBitScan.QueriesPerStep;
+        int weightCount = q.ScanWeightCount;
+        sbyte[] weights = ArrayPool<sbyte>.Shared.Rent(stride * weightCount);
+        int[] scores = ArrayPool<int>.Shared.Rent(TileRows * stride);
+        var candidates = new TopK[queryCount];
         try
         {
-            var w = weights.AsSpan(0, q.ScanWeightCount);
-            q.PrepareScan(unitQuery, w);
+            var w = weights.AsSpan(0, stride * weightCount);
+            w.Clear();
+            for (int i = 0; i < queryCount; i++)
+            {
+                q.PrepareScan(units.Slice(i * Dimension, Dimension), w.Slice(i * weightCount, weightCount));
+                candidates[i] = new TopK(wanted);
+            }
             int count = LiveCount;
-            float threshold = float.NegativeInfinity;
+            int rowBytes = q.ScanRowBytes;
             for (int c = 0; c < _scan!.ChunkCount; c++)
             {
                 int rows = ChunkedSlots<byte>.RowsIn(c, count);
                 if (rows == 0) break;
-                TwoBitScan.Scores(_scan.Chunk(c, rows), q.ScanRowBytes, w, scores);
+                ReadOnlySpan<byte> chunk = _scan.Chunk(c, rows);
                 int baseSlot = c << ChunkedSlots<byte>.ChunkShift;
-                for (int r = 0; r < rows; r++)
+                for (int tile = 0; tile < rows; tile += TileRows)
                 {
-                    if (scores[r] < threshold) continue;
-                    candidates.Push(scores[r], baseSlot + r);
-                    threshold = candidates.Threshold;
+                    int tileRows = Math.Min(TileRows, rows - tile);
+                    var codes = chunk.Slice(tile * rowBytes, tileRows * rowBytes);
+                    if (stride == 1) TwoBitScan.Scores(codes, rowBytes, w, scores);
+                    else TwoBitScan.ScoresBatch(codes, rowBytes, w, stride, scores);
+                    for (int i = 0; i < queryCount; i++)
+                    {
+                        ref TopK top = ref candidates[i];
+                        float threshold = top.Threshold;
+                        for (int r = 0, at = i; r < tileRows; r++, at += stride)
+                        {
+                            if (scores[at] < threshold) continue;
+                            top.Push(scores[at], baseSlot + tile + r);
+                            threshold = top.Threshold;
+                        }
+                    }
                 }
             }
-            long[] slots = ArrayPool<long>.Shared.Rent(candidates.Count);
-            float[] ignored = ArrayPool<float>.Shared.Rent(candidates.Count);
-            int n = candidates.Drain(slots, ignored);
-            ArrayPool<float>.Shared.Return(ignored);
-            return new ArraySegment<long>(slots, 0, n);
+            for (int i = 0; i < queryCount; i++)
+            {
+                long[] slots = ArrayPool<long>.Shared.Rent(candidates[i].Count);
+                float[] ignored = ArrayPool<float>.Shared.Rent(candidates[i].Count);
+                int n = candidates[i].Drain(slots, ignored);
+                ArrayPool<float>.Shared.Return(ignored);
+                result[i] = new ArraySegment<long>(slots, 0, n);
+            }
         }
         finally
         {
-            candidates.Dispose();
+            for (int i = 0; i < queryCount; i++) candidates[i].Dispose();
             ArrayPool<int>.Shared.Return(scores);
             ArrayPool<sbyte>.Shared.Return(weights);
         }

@@ -149,33 +149,56 @@ public abstract class SlotIndex : IVectorIndex
 
     public IReadOnlyList<Neighbor> Search(ReadOnlySpan<float> query, int k, float minSimilarity = float.NegativeInfinity)
     {
+        if (query.Length != Dimension)
+            throw new InvalidVectorException($"Vector has {query.Length} values; this index holds {Dimension}.");
+        return SearchRows(query, 1, k, minSimilarity)[0];
+    }
+
+    public IReadOnlyList<Neighbor>[] SearchBatch(ReadOnlySpan<float> queries, int k, float minSimilarity = float.NegativeInfinity)
+    {
+        if (queries.Length % Dimension != 0) throw new ArgumentException($"queries must hold whole rows of {Dimension}.", nameof(queries));
+        return SearchRows(queries, queries.Length / Dimension, k, minSimilarity);
+    }
+
+    /// <summary>Normalises every row first (a bad row fails the call before any scan), then serves all rows
+    /// under one read lock, so the batch sees one state of the index.</summary>
+    private IReadOnlyList<Neighbor>[] SearchRows(ReadOnlySpan<float> queries, int queryCount, int k, float minSimilarity)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         if (float.IsNaN(minSimilarity)) throw new ArgumentException("minSimilarity must not be NaN.", nameof(minSimilarity));
-        float[] rented = ArrayPool<float>.Shared.Rent(Dimension);
+        var answers = new IReadOnlyList<Neighbor>[queryCount];
+        if (queryCount == 0) return answers;
+        int length = queryCount * Dimension;
+        float[] rented = ArrayPool<float>.Shared.Rent(length);
         try
         {
-            var unit = rented.AsSpan(0, Dimension);
-            VectorChecks.NormalizeInto(query, unit, Dimension);
-            if (k == 0) return [];
+            var units = rented.AsSpan(0, length);
+            for (int i = 0; i < queryCount; i++)
+                VectorChecks.NormalizeInto(queries.Slice(i * Dimension, Dimension), units.Slice(i * Dimension, Dimension), Dimension);
             _gate.EnterReadLock();
             try
             {
                 ThrowIfDisposed();
-                if (_count == 0) return [];
-                return SearchUnit(unit, Math.Min(k, _count), minSimilarity);
+                if (k == 0 || _count == 0)
+                {
+                    answers.AsSpan().Fill(Array.Empty<Neighbor>());
+                    return answers;
+                }
+                int kept = Math.Min(k, _count);
+                if (queryCount == 1) answers[0] = SearchUnit(units, kept, minSimilarity);
+                else SearchUnitBatch(units, queryCount, kept, minSimilarity, answers);
+                return answers;
             }
             finally { _gate.ExitReadLock(); }
         }
         finally { ArrayPool<float>.Shared.Return(rented); }
     }
 
-    public IReadOnlyList<Neighbor>[] SearchBatch(ReadOnlySpan<float> queries, int k, float minSimilarity = float.NegativeInfinity)
+    /// <summary>Answers several unit queries (row-major) under the read lock; <paramref name="k"/> ≤ Count.
+    /// Override with a scan that reads the stored vectors once for the whole batch.</summary>
+    protected virtual void SearchUnitBatch(ReadOnlySpan<float> units, int queryCount, int k, float minSimilarity, IReadOnlyList<Neighbor>[] answers)
     {
-        if (queries.Length % Dimension != 0) throw new ArgumentException($"queries must hold whole rows of {Dimension}.", nameof(queries));
-        // Placeholder until a one-pass batched scan lands: same answers as Search, row by row.
-        var answers = new IReadOnlyList<Neighbor>[queries.Length / Dimension];
-        for (int i = 0; i < answers.Length; i++) answers[i] = Search(queries.Slice(i * Dimension, Dimension), k, minSimilarity);
-        return answers;
+        for (int i = 0; i < queryCount; i++) answers[i] = SearchUnit(units.Slice(i * Dimension, Dimension), k, minSimilarity);
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);

@@ -26,6 +26,31 @@ internal static class TwoBitScan
         for (int r = done; r < count; r++) scores[r] = ScoreScalar(rows.Slice(r * rowBytes, rowBytes), rowBytes, weights);
     }
 
+    /// <summary>Queries scored together by the batched kernel: each 32-byte block of codes is unpacked once and
+    /// meets four queries' weights (4 accumulators + 4 unpacked code vectors + constants fit the 16 ymm registers).</summary>
+    public const int QueriesPerStep = 4;
+
+    /// <summary>Scores of every row against <paramref name="queryCount"/> queries (a multiple of
+    /// <see cref="QueriesPerStep"/>; pad with zero weights), weights laid out query after query, each as for
+    /// <see cref="Scores"/>; the score of row r for query q lands in scores[r·queryCount + q]. Integer sums, so
+    /// each equals what <see cref="Scores"/> gives for that query alone.</summary>
+    public static void ScoresBatch(ReadOnlySpan<byte> rows, int rowBytes, ReadOnlySpan<sbyte> weights, int queryCount, Span<int> scores)
+    {
+        int count = rows.Length / rowBytes;
+        int weightCount = 4 * rowBytes;
+        if (queryCount <= 0 || queryCount % QueriesPerStep != 0 || weights.Length != queryCount * weightCount || scores.Length < count * queryCount)
+            throw new ArgumentException("Mismatched scan buffers.");
+        if (Avx2.IsSupported)
+        {
+            for (int q = 0; q < queryCount; q += QueriesPerStep)
+                ScoresBatchAvx2(rows, rowBytes, weights.Slice(q * weightCount, QueriesPerStep * weightCount), scores[q..], queryCount, count);
+            return;
+        }
+        for (int r = 0; r < count; r++)
+            for (int q = 0; q < queryCount; q++)
+                scores[r * queryCount + q] = ScoreScalar(rows.Slice(r * rowBytes, rowBytes), rowBytes, weights.Slice(q * weightCount, weightCount));
+    }
+
     private static int ScoreScalar(ReadOnlySpan<byte> row, int rowBytes, ReadOnlySpan<sbyte> weights)
     {
         int sum = 0;
@@ -87,16 +112,80 @@ internal static class TwoBitScan
         return r;
     }
 
+    /// <summary>One row against four queries per step; the same 16-bit accumulation bound as
+    /// <see cref="ScoresAvx2"/>, and the same pairwise reduction, here across queries instead of rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScoresBatchAvx2(ReadOnlySpan<byte> rows, int rowBytes, ReadOnlySpan<sbyte> weights, Span<int> scores, int scoreStride, int count)
+    {
+        ref byte row0 = ref MemoryMarshal.GetReference(rows);
+        ref sbyte wa = ref MemoryMarshal.GetReference(weights);
+        ref sbyte wb = ref Unsafe.Add(ref wa, 4 * rowBytes);
+        ref sbyte wc = ref Unsafe.Add(ref wb, 4 * rowBytes);
+        ref sbyte wd = ref Unsafe.Add(ref wc, 4 * rowBytes);
+        ref int out0 = ref MemoryMarshal.GetReference(scores);
+        var mask = Vector256.Create((byte)3);
+        var ones = Vector256.Create((short)1);
+        for (int r = 0; r < count; r++)
+        {
+            ref byte row = ref Unsafe.Add(ref row0, r * rowBytes);
+            Vector256<int> sa = default, sb = default, sc = default, sd = default;
+            for (int start = 0; start < rowBytes; start += FlushBlocks * BlockBytes)
+            {
+                Vector256<short> ta = default, tb = default, tc = default, td = default;
+                int end = Math.Min(rowBytes, start + FlushBlocks * BlockBytes);
+                for (int j = start; j < end; j += BlockBytes)
+                {
+                    Unpack(Vector256.LoadUnsafe(ref row, (nuint)j), mask, out var c0, out var c1, out var c2, out var c3);
+                    ta += Products(c0, c1, c2, c3, Weights(ref wa, j, rowBytes, 0), Weights(ref wa, j, rowBytes, 1), Weights(ref wa, j, rowBytes, 2), Weights(ref wa, j, rowBytes, 3));
+                    tb += Products(c0, c1, c2, c3, Weights(ref wb, j, rowBytes, 0), Weights(ref wb, j, rowBytes, 1), Weights(ref wb, j, rowBytes, 2), Weights(ref wb, j, rowBytes, 3));
+                    tc += Products(c0, c1, c2, c3, Weights(ref wc, j, rowBytes, 0), Weights(ref wc, j, rowBytes, 1), Weights(ref wc, j, rowBytes, 2), Weights(ref wc, j, rowBytes, 3));
+                    td += Products(c0, c1, c2, c3, Weights(ref wd, j, rowBytes, 0), Weights(ref wd, j, rowBytes, 1), Weights(ref wd, j, rowBytes, 2), Weights(ref wd, j, rowBytes, 3));
+                }
+                sa += Avx2.MultiplyAddAdjacent(ta, ones);
+                sb += Avx2.MultiplyAddAdjacent(tb, ones);
+                sc += Avx2.MultiplyAddAdjacent(tc, ones);
+                sd += Avx2.MultiplyAddAdjacent(td, ones);
+            }
+            var ab = Avx2.HorizontalAdd(sa, sb);
+            var cd = Avx2.HorizontalAdd(sc, sd);
+            var abcd = Avx2.HorizontalAdd(ab, cd);
+            (abcd.GetLower() + abcd.GetUpper()).StoreUnsafe(ref out0, (nuint)(r * scoreStride));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Weights(ref sbyte weights, int j, int rowBytes, int part) =>
+        Vector256.LoadUnsafe(ref weights, (nuint)(part * rowBytes + j));
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<short> Block(Vector256<byte> codes, Vector256<byte> q0, Vector256<byte> q1,
         Vector256<byte> q2, Vector256<byte> q3, Vector256<byte> mask)
     {
-        // pmaddubsw takes unsigned bytes first (the codes 0..3) and signed second (the weights).
+        Unpack(codes, mask, out var c0, out var c1, out var c2, out var c3);
+        return Products(c0, c1, c2, c3, q0.AsSByte(), q1.AsSByte(), q2.AsSByte(), q3.AsSByte());
+    }
+
+    /// <summary>Splits 32 bytes of packed codes into the four blocks of 32 dimensions they hold (values 0..3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Unpack(Vector256<byte> codes, Vector256<byte> mask,
+        out Vector256<byte> c0, out Vector256<byte> c1, out Vector256<byte> c2, out Vector256<byte> c3)
+    {
         var packed = codes.AsUInt16();
-        var p0 = Avx2.MultiplyAddAdjacent(codes & mask, q0.AsSByte());
-        var p1 = Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(packed, 2).AsByte() & mask, q1.AsSByte());
-        var p2 = Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(packed, 4).AsByte() & mask, q2.AsSByte());
-        var p3 = Avx2.MultiplyAddAdjacent(Avx2.ShiftRightLogical(packed, 6).AsByte() & mask, q3.AsSByte());
+        c0 = codes & mask;
+        c1 = Avx2.ShiftRightLogical(packed, 2).AsByte() & mask;
+        c2 = Avx2.ShiftRightLogical(packed, 4).AsByte() & mask;
+        c3 = Avx2.ShiftRightLogical(packed, 6).AsByte() & mask;
+    }
+
+    /// <summary>pmaddubsw takes unsigned bytes first (the codes 0..3) and signed second (the weights).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Products(Vector256<byte> c0, Vector256<byte> c1, Vector256<byte> c2, Vector256<byte> c3,
+        Vector256<sbyte> q0, Vector256<sbyte> q1, Vector256<sbyte> q2, Vector256<sbyte> q3)
+    {
+        var p0 = Avx2.MultiplyAddAdjacent(c0, q0);
+        var p1 = Avx2.MultiplyAddAdjacent(c1, q1);
+        var p2 = Avx2.MultiplyAddAdjacent(c2, q2);
+        var p3 = Avx2.MultiplyAddAdjacent(c3, q3);
         return (p0 + p1) + (p2 + p3);
     }
 }
