@@ -101,6 +101,8 @@ public static class ServerApp
         builder.Services.AddHostedService<StartupTasks>();
         // Registered after StartupTasks: follows the change log from the position taken before the index load.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ChangeFollower>());
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Housekeeping").Get<HousekeepingOptions>() ?? new HousekeepingOptions());
+        builder.Services.AddHostedService<Housekeeping>();
 
         var app = builder.Build();
         app.UseMiddleware<EdgeMiddleware>();

@@ -65,10 +65,16 @@ public interface IFaceStore : IAsyncDisposable
     Task<IdempotencyRecord?> GetIdempotencyAsync(string workspaceId, string key, CancellationToken ct = default);
     /// <summary>False when a record with that key already exists (a concurrent first request won).</summary>
     Task<bool> TryPutIdempotencyAsync(IdempotencyRecord record, CancellationToken ct = default);
+    /// <summary>Forgets records created before <paramref name="before"/>; returns how many.</summary>
+    Task<long> PruneIdempotencyAsync(DateTimeOffset before, CancellationToken ct = default);
 
     // Change log (multi-instance)
     Task<long> GetLatestChangeSeqAsync(CancellationToken ct = default);
     Task<IReadOnlyList<ChangeRecord>> GetChangesSinceAsync(long afterSeq, int max, CancellationToken ct = default);
+    /// <summary>Drops change rows older than <paramref name="before"/>, always keeping the newest; returns how many.</summary>
+    Task<long> PruneChangesAsync(DateTimeOffset before, CancellationToken ct = default);
+    /// <summary>The smallest seq still in the log (0 when empty): a follower whose position is below it missed changes.</summary>
+    Task<long> GetOldestChangeSeqAsync(CancellationToken ct = default);
 
     // Audit log
     Task AppendAuditAsync(AuditRecord e, CancellationToken ct = default);

@@ -1,5 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Visage.Server.Hosting;
+using Visage.Storage;
 using Visage.Testing.Images;
 using Xunit;
 
@@ -351,6 +355,31 @@ public abstract class ApiTests<TServer>(TServer server) : IClassFixture<TServer>
         var c2 = await Admin.PostJson("/api/v1/collections", new { name = "idem" }, "col-key");
         Assert.Equal(c1.Data.GetProperty("collection_id").GetString(), c2.Data.GetProperty("collection_id").GetString());
         Assert.Equal("VALIDATION_FAILED", (await Admin.PostJson("/api/v1/collections", new { name = "idem" }, "bad key!")).ErrorCode);
+    }
+
+    [Fact]
+    public async Task Housekeeping_forgets_idempotency_keys_past_their_window_and_prunes_the_change_log_but_its_newest_row()
+    {
+        var key = "hk-" + Guid.NewGuid().ToString("N");
+        var first = await Admin.PostJson("/api/v1/collections", new { name = "hk-first" }, key);
+        await Admin.Enroll(first.Data.GetProperty("collection_id").GetString()!, Photos.Verify("Juanes", 1), "juanes");
+        await Admin.Enroll(first.Data.GetProperty("collection_id").GetString()!, Photos.Verify("Mary_Carey", 1), "mary");
+        var store = Server.Services.GetRequiredService<IFaceStore>();
+        long latest = await store.GetLatestChangeSeqAsync();
+        var housekeeping = new Housekeeping(store, new HousekeepingOptions { IdempotencyWindow = TimeSpan.Zero, ChangeRetention = TimeSpan.Zero },
+            Server.Services.GetRequiredService<Readiness>(), TimeProvider.System, NullLogger<Housekeeping>.Instance);
+
+        var (idempotency, changes) = await housekeeping.RunOnceAsync(CancellationToken.None);
+
+        Assert.True(idempotency >= 1, $"pruned {idempotency} idempotency records");
+        Assert.True(changes >= 1, $"pruned {changes} change rows");
+        Assert.Equal(latest, await store.GetLatestChangeSeqAsync());
+        Assert.Equal(latest, await store.GetOldestChangeSeqAsync());
+        // Past the window the same key with another body is a new request, not 409.
+        var second = await Admin.PostJson("/api/v1/collections", new { name = "hk-second" }, key);
+        Assert.Equal(HttpStatusCode.Created, second.Status);
+        Assert.NotEqual(first.Data.GetProperty("collection_id").GetString(), second.Data.GetProperty("collection_id").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await Server.Client().Get("/readyz")).Status);
     }
 
     // ---- search -----------------------------------------------------------------------------
