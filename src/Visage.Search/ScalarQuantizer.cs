@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Visage.Search;
 
@@ -149,8 +151,38 @@ internal sealed class ScalarQuantizer
     public float FineSimilarity(ReadOnlySpan<float> weights, float offset, ReadOnlySpan<byte> fineRow, ReadOnlySpan<byte> nibbleRow, Span<float> scratch)
     {
         int half = NibbleRowBytes;
-        for (int d = 0; d < half; d++) scratch[d] = fineRow[d] * 16 + (nibbleRow[d] & 15);
-        for (int d = half; d < Dimension; d++) scratch[d] = fineRow[d] * 16 + (nibbleRow[d - half] >> 4);
+        Decode(fineRow[..half], nibbleRow, highNibbles: false, scratch);
+        Decode(fineRow[half..Dimension], nibbleRow, highNibbles: true, scratch[half..]);
         return offset + TensorPrimitives.Dot(weights, scratch[..Dimension]);
+    }
+
+    /// <summary>12-bit codes (byte·16 + nibble) as floats, 32 at a time: re-ranking 1,000 candidates a query is
+    /// otherwise a scalar loop of 512 conversions each, as costly as the 2-bit scan of 100,000 vectors.
+    /// The values are exact integers, so the SIMD and scalar paths give the same floats.</summary>
+    private static void Decode(ReadOnlySpan<byte> fine, ReadOnlySpan<byte> nibbles, bool highNibbles, Span<float> codes)
+    {
+        int d = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var low = Vector256.Create((byte)15);
+            for (; d + Vector256<byte>.Count <= fine.Length; d += Vector256<byte>.Count)
+            {
+                var n = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(nibbles), (nuint)d);
+                n = highNibbles ? Vector256.ShiftRightLogical(n, 4) : n & low;
+                var f = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(fine), (nuint)d);
+                var (f0, f1) = Vector256.Widen(f);
+                var (n0, n1) = Vector256.Widen(n);
+                Store(Vector256.ShiftLeft(f0, 4) | n0, codes[d..]);
+                Store(Vector256.ShiftLeft(f1, 4) | n1, codes[(d + 16)..]);
+            }
+        }
+        for (; d < fine.Length; d++) codes[d] = fine[d] * 16 + (highNibbles ? nibbles[d] >> 4 : nibbles[d] & 15);
+
+        static void Store(Vector256<ushort> values, Span<float> destination)
+        {
+            var (a, b) = Vector256.Widen(values);
+            Vector256.ConvertToSingle(a.AsInt32()).StoreUnsafe(ref MemoryMarshal.GetReference(destination));
+            Vector256.ConvertToSingle(b.AsInt32()).StoreUnsafe(ref MemoryMarshal.GetReference(destination), 8);
+        }
     }
 }
