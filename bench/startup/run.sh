@@ -20,9 +20,10 @@ fi
 "$root/scripts/setup.sh" --quiet   # ONNX Runtime and the models the service loads
 
 # A configuration of its own ("Bench", optimised) so this never touches the Release output ./visage builds.
-dotnet build "$root/src/Visage.Cli/Visage.Cli.csproj" -c Bench -p:Optimize=true -v quiet -nologo >&2
+# VISAGE_CLI=path/visage.dll measures another build (e.g. a worktree of an older commit, for before/after figures).
+cli="${VISAGE_CLI:-$root/src/Visage.Cli/bin/Bench/net10.0/visage.dll}"
+[ -n "${VISAGE_CLI:-}" ] || dotnet build "$root/src/Visage.Cli/Visage.Cli.csproj" -c Bench -p:Optimize=true -v quiet -nologo >&2
 dotnet build "$here/Visage.Bench.Startup/Visage.Bench.Startup.csproj" -c Bench -p:Optimize=true -v quiet -nologo >&2
-cli="$root/src/Visage.Cli/bin/Bench/net10.0/visage.dll"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 dotnet "$here/Visage.Bench.Startup/bin/Bench/net10.0/Visage.Bench.Startup.dll" --work "$work" --cli "$cli" "$@"

@@ -3,6 +3,7 @@
 // it the index vectors take, identify p50/p95 over HTTP with real photos at N faces, and an enroll and a delete while
 // serving. Prints numbers; asserts nothing except that a deleted face is never returned.
 //   bench/startup/run.sh [--sizes 100000,1000000] [--stores sqlite,postgres] [--probes 60]
+//   bench/startup/run.sh --profile-load DATA_DIR|CONNSTR   the load alone, in this process, phase by phase
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
@@ -11,6 +12,7 @@ using Visage.Bench.Startup;
 using Visage.Testing;
 using Visage.Testing.Postgres;
 
+if (Arg("--profile-load", "") is { Length: > 0 } profiled) { await LoadProfile.RunAsync(profiled); return 0; }
 var sizes = Arg("--sizes", "100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var stores = Arg("--stores", "sqlite,postgres").Split(',');
 string work = Arg("--work", Path.Combine(Path.GetTempPath(), "visage-bench-startup"));
