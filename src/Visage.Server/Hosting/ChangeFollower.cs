@@ -12,6 +12,17 @@ public sealed class ChangeFollower(IFaceStore store, IndexManager indexes, Readi
     /// <summary>Polling period for stores without notifications.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>After a normal start, Kestrel listens once the notification listener is connected too, so an instance is
+    /// ready (/readyz requires the listener) as soon as it accepts requests, as it was before /readyz required it.</summary>
+    public override async Task StartAsync(CancellationToken ct)
+    {
+        await base.StartAsync(ct);
+        if (!readiness.IndexesLoaded || store is not IChangeNotifications notifications) return;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (!notifications.IsListening && System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(5))
+            await Task.Delay(10, ct);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try { await readiness.WhenIndexesLoaded.WaitAsync(stoppingToken); }

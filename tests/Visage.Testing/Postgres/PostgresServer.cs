@@ -23,6 +23,7 @@ public sealed class PostgresServer : IAsyncLifetime
     int databaseCounter;
 
     public int Port { get; private set; }
+    public bool Running => server is { HasExited: false };
     /// <summary>Connection string of the maintenance database (user postgres, trust auth).</summary>
     public string AdminConnectionString { get; private set; } = "";
 
