@@ -11,9 +11,10 @@ public readonly record struct PersonHit(string FaceId, string ExternalId, long R
 /// so neither a search nor a racing auto-enrol can bring it back.</summary>
 public sealed class IndexManager(Func<int, IVectorIndex> createIndex, int dimension) : IDisposable
 {
-    sealed class CollectionIndex(IVectorIndex index)
+    sealed class CollectionIndex(IVectorIndex index, SearchBatchCounters batching)
     {
         public readonly IVectorIndex Index = index;
+        public readonly SearchCoalescer Searches = new(index, batching);
         public readonly Dictionary<long, (string FaceId, string ExternalId)> Owners = new();
         public readonly Dictionary<string, int> ReferencesPerFace = new(StringComparer.Ordinal);
         public readonly HashSet<string> Deleted = new(StringComparer.Ordinal);
@@ -25,6 +26,8 @@ public sealed class IndexManager(Func<int, IVectorIndex> createIndex, int dimens
     volatile bool _loaded;
 
     public bool Loaded => _loaded;
+    /// <summary>Searches served together by one scan (for /metrics).</summary>
+    public SearchBatchCounters Batching { get; } = new();
     public int Dimension => dimension;
 
     public async Task LoadAllAsync(IFaceStore store, CancellationToken ct)
@@ -117,7 +120,7 @@ public sealed class IndexManager(Func<int, IVectorIndex> createIndex, int dimens
         int k = topK * 4;
         while (true)
         {
-            var neighbours = ci.Index.Search(query, k, threshold);
+            var neighbours = ci.Searches.Search(query, k, threshold);
             hits.Clear(); seen.Clear();
             lock (ci.Gate)
                 foreach (var n in neighbours)
@@ -159,7 +162,7 @@ public sealed class IndexManager(Func<int, IVectorIndex> createIndex, int dimens
         {
             if (_collections.TryGetValue(collectionId, out var ci)) return ci;
             if (!create) return null;
-            ci = new CollectionIndex(createIndex(dimension));
+            ci = new CollectionIndex(createIndex(dimension), Batching);
             _collections[collectionId] = ci;
             return ci;
         }
