@@ -90,6 +90,7 @@ public sealed class StartupTasks(IFaceStore store, KeyService keys, IndexManager
         foreach (var (id, s) in stats) sb.Append("visage_index_vectors{collection=\"").Append(id).Append("\"} ").Append(s.Vectors).Append('\n');
         sb.Append("# HELP visage_index_memory_bytes Bytes held for vectors per collection index.\n# TYPE visage_index_memory_bytes gauge\n");
         foreach (var (id, s) in stats) sb.Append("visage_index_memory_bytes{collection=\"").Append(id).Append("\"} ").Append(s.MemoryBytes).Append('\n');
+        sb.Append("# HELP visage_search_batched_queries_total Identify searches served by a shared scan, and those scans.\n# TYPE visage_search_batched_queries_total counter\nvisage_search_batched_queries_total ").Append(indexes.Batching.Queries).Append("\n# TYPE visage_search_batches_total counter\nvisage_search_batches_total ").Append(indexes.Batching.Batches).Append('\n');
         sb.Append("# HELP visage_inference_busy Workers analysing an image.\n# TYPE visage_inference_busy gauge\nvisage_inference_busy ").Append(pool.Busy).Append('\n');
         sb.Append("# HELP visage_inference_waiting Requests waiting for a worker.\n# TYPE visage_inference_waiting gauge\nvisage_inference_waiting ").Append(pool.Waiting).Append('\n');
         sb.Append("# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ")
