@@ -75,9 +75,12 @@ public sealed class DatabaseOutageTests(OutageVisageServer server, ITestOutputHe
         AssertStoreUnavailable(await b.Admin.Identify(col, Photos.Verify("Juanes", 2)));
 
         await server.Postgres.StartAsync();
-        // At once, while B's change listener is still waiting to reconnect: an enroll and a delete on A.
-        var afterRestart = await EnrollId(a, col, "Paul_Tagliabue", "paul", retryWhileUnavailable: true);
+        // At once, while B's change listener is still waiting to reconnect (it retries each second): a delete and an enroll on A.
+        var bStore = (PostgresFaceStore)b.App.Services.GetRequiredService<IFaceStore>();
         Assert.Equal(HttpStatusCode.OK, (await RetryWhileUnavailable(() => a.Delete($"/api/v1/collections/{col}/faces/{doomed}"))).Status);
+        output.WriteLine($"B's listener connected when A's delete answered: {bStore.IsListening}");
+        var afterRestart = await EnrollId(a, col, "Paul_Tagliabue", "paul", retryWhileUnavailable: true);
+        output.WriteLine($"B's listener connected when A's enroll answered: {bStore.IsListening}");
 
         var recovered = await WaitFor("B's /readyz turns 200 again", Generous, async () =>
             (await b.Admin.Get("/readyz")).Status == HttpStatusCode.OK);
@@ -85,7 +88,7 @@ public sealed class DatabaseOutageTests(OutageVisageServer server, ITestOutputHe
         var ready = await b.Admin.Get("/readyz");
         Assert.True(ready.Json.GetProperty("indexes_current").GetBoolean());
         // Ready also means following: B's notification listener is connected, so A's next change reaches B at once.
-        Assert.True(((PostgresFaceStore)b.App.Services.GetRequiredService<IFaceStore>()).IsListening);
+        Assert.True(bStore.IsListening);
         Assert.Equal(JsonValueKind.Null, ready.Json.GetProperty("reason").ValueKind);
 
         // Ready means current: what A did while B was reconnecting is in B's indexes now, without waiting.
