@@ -21,6 +21,36 @@ static class LoadProfile
                 await foreach (var v in store.StreamVectorsAsync(c.Id)) { rows++; sum += v.Embedding[0]; }
             return $"{rows:N0} refs";
         });
+        if (Environment.GetEnvironmentVariable("VISAGE_PROFILE_PARTS") == "1")
+        {
+            foreach (int batchSize in (int[])[4096, 256])
+                await Phase($"stream + index AddRange, batches of {batchSize}", async () =>
+                {
+                    using var index = VectorIndexFactory.Create(512);
+                    var batch = new List<(long, float[])>(batchSize);
+                    foreach (var c in collections)
+                        await foreach (var v in store.StreamVectorsAsync(c.Id))
+                        {
+                            batch.Add((v.Key, v.Embedding));
+                            if (batch.Count == batchSize) { index.AddRange(batch); batch.Clear(); }
+                        }
+                    index.AddRange(batch);
+                    return $"{index.Count:N0} vectors";
+                });
+            object? keep = null;
+            await Phase("stream + owner dictionaries only", async () =>
+            {
+                var owners = new Dictionary<long, (string, string)>();
+                var perFace = new Dictionary<string, int>(StringComparer.Ordinal);
+                foreach (var c in collections)
+                    await foreach (var v in store.StreamVectorsAsync(c.Id))
+                        if (owners.TryAdd(v.Key, (v.FaceId, v.ExternalId))) perFace[v.FaceId] = perFace.GetValueOrDefault(v.FaceId) + 1;
+                keep = (owners, perFace);
+                return $"{owners.Count:N0} owners, {perFace.Count:N0} faces";
+            });
+            GC.KeepAlive(keep);
+            keep = null;
+        }
         IndexManager? indexes = null;
         await Phase("IndexManager.LoadAllAsync", async () =>
         {

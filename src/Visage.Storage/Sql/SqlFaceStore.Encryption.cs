@@ -24,6 +24,13 @@ public abstract partial class SqlFaceStore
         return Embeddings.Read(r, ordinal);
     }
 
+    /// <summary>An embedding read in place from a store's row buffer (no intermediate byte[]), sealed or plain.</summary>
+    protected float[] EmbeddingFrom(ReadOnlySpan<byte> stored, long referenceKey)
+    {
+        if (!AesGcmBlobProtector.IsSealed(stored)) return Embeddings.FromBytes(stored);
+        return Embeddings.FromBytes((Protector ?? throw NoKey()).Unprotect(stored, referenceKey, BlobKind.Embedding));
+    }
+
     /// <summary>The reference key is part of the associated data but only exists once the row is inserted.</summary>
     Task SealEmbeddingAsync(DbConnection c, DbTransaction tx, long referenceKey, float[] embedding, CancellationToken ct) =>
         Db.ExecuteAsync(c, tx, "UPDATE face_refs SET embedding = @e WHERE ref_key = @k", ct,

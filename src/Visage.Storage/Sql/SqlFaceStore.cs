@@ -418,7 +418,7 @@ public abstract partial class SqlFaceStore : IFaceStore, IChangeNotifications
         return key;
     }
 
-    public async IAsyncEnumerable<StoredVector> StreamVectorsAsync(string collectionId, [EnumeratorCancellation] CancellationToken ct = default)
+    public virtual async IAsyncEnumerable<StoredVector> StreamVectorsAsync(string collectionId, [EnumeratorCancellation] CancellationToken ct = default)
     {
         // An iterator cannot yield inside try/catch, so the rows are read on a reader opened (and its errors
         // translated) up front; the database hands them over as they are read, never all at once.

@@ -8,7 +8,7 @@ namespace Visage.Storage.Sqlite;
 /// <summary>The embedded store: one file <c>visage.db</c> in the data directory, WAL so readers run beside the
 /// single writer, writes serialised in-process (a gate instead of SQLite's busy-retry sleeps), secure_delete so
 /// deleted biometric data is overwritten, and a WAL checkpoint after every delete so it does not linger there.</summary>
-public sealed class SqliteFaceStore : SqlFaceStore
+public sealed partial class SqliteFaceStore : SqlFaceStore
 {
     public const string FileName = "visage.db";
     static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
