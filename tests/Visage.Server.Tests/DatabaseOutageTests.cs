@@ -141,6 +141,74 @@ public sealed class DatabaseOutageTests(OutageVisageServer server, ITestOutputHe
         Assert.True(seenAfter <= IssueBound, $"C found the face enrolled on A {seenAfter.TotalMilliseconds:F0} ms after the enroll");
     }
 
+    [Fact]
+    public async Task Requests_in_flight_when_the_database_stops_answer_a_result_or_a_typed_503_and_leave_store_and_indexes_agreeing()
+    {
+        await using var b = await server.StartAnotherInstanceAsync();
+        var a = server.Admin();
+        var col = await a.CreateCollection(new { auto_enroll = false, check_liveness = false });
+        string[] people = ["Adel_Al-Jubeir", "BBT_amy", "BBT_howard", "Barbra_Streisand", "George_Clooney", "Justin_Leonard", "LeAnn_Rimes", "Owen_Wilson"];
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var answers = new System.Collections.Concurrent.ConcurrentBag<ApiResponse>();
+        using var stop = new CancellationTokenSource();
+
+        async Task Enrolls(int lane)
+        {
+            for (int i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var r = await a.PostForm($"/api/v1/collections/{col}/faces", ("image", Photos.Verify(people[(2 * i + lane) % people.Length], 1)),
+                    ("external_id", $"load-{lane}-{i}"));
+                answers.Add(r);
+                if (r.Status == HttpStatusCode.Created) acknowledged.Add(r.Data.GetProperty("face_id").GetString()!);
+                else await Task.Delay(50);
+            }
+        }
+        async Task Identifies()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var r = await b.Admin.Identify(col, Photos.Verify("George_Clooney", 2));
+                answers.Add(r);
+                if (r.Status != HttpStatusCode.OK) await Task.Delay(50);
+            }
+        }
+        var load = Task.WhenAll(Enrolls(0), Enrolls(1), Identifies());
+        await WaitFor("two enrolls before the outage", Generous, () => Task.FromResult(acknowledged.Count >= 2));
+        await server.Postgres.StopAsync();
+        await Task.Delay(500);
+        await server.Postgres.StartAsync();
+        int before = acknowledged.Count;
+        await WaitFor("an enroll after the restart", Generous, () => Task.FromResult(acknowledged.Count > before));
+        await stop.CancelAsync();
+        await load;
+
+        int refused = 0;
+        foreach (var r in answers)
+        {
+            Assert.True(r.Status is HttpStatusCode.Created or HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, r.ToString());
+            if (r.Status == HttpStatusCode.ServiceUnavailable) { Assert.Equal("STORE_UNAVAILABLE", r.ErrorCode); refused++; }
+        }
+        output.WriteLine($"{answers.Count} answers: {acknowledged.Count} enrolls acknowledged, {refused} typed 503s");
+        Assert.True(refused > 0, "no request met the outage");
+
+        // Every acknowledged enroll is stored whole, and B's index holds exactly the store's references.
+        await WaitFor("B's /readyz turns 200 again", Generous, async () => (await b.Admin.Get("/readyz")).Status == HttpStatusCode.OK);
+        var store = b.App.Services.GetRequiredService<IFaceStore>();
+        var index = b.App.Services.GetRequiredService<Visage.Service.IndexManager>();
+        var listed = await a.Get($"/api/v1/collections/{col}/faces?page_size=100");
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var f in listed.Data.GetProperty("items").EnumerateArray()) stored.Add(f.GetProperty("face_id").GetString()!);
+        foreach (var id in acknowledged) Assert.Contains(id, stored);
+        int references = 0;
+        foreach (var id in stored)
+        {
+            var refs = await store.GetReferencesAsync(id);
+            Assert.NotEmpty(refs);
+            foreach (var r in refs) { Assert.True(index.Contains(col, r.Key), $"B's index lacks reference {r.Key} of {id}"); references++; }
+        }
+        Assert.Equal(references, index.Stats(col).Vectors);
+    }
+
     static void AssertStoreUnavailable(ApiResponse r)
     {
         Assert.True(r.Status == HttpStatusCode.ServiceUnavailable, r.ToString());

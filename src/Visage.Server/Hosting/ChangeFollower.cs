@@ -52,7 +52,9 @@ public sealed class ChangeFollower(IFaceStore store, IndexManager indexes, Readi
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception e)
             {
-                log.LogWarning(e, "Following the change log failed at seq {Seq}; retrying", Position);
+                // An outage is expected operation (/readyz reports it): its reason, not a stack trace.
+                if (e is StoreUnavailableException) log.LogWarning("Following the change log paused at seq {Seq}: {Reason}; retrying", Position, e.Message);
+                else log.LogWarning(e, "Following the change log failed at seq {Seq}; retrying", Position);
                 try { await Task.Delay(pollInterval, ct); } catch (OperationCanceledException) { return; }
             }
         }
