@@ -32,21 +32,31 @@ public sealed class IndexManager(Func<int, IVectorIndex> createIndex, int dimens
 
     public async Task LoadAllAsync(IFaceStore store, CancellationToken ct)
     {
+        // Small batches: the index copies each vector, so the float[] the store hands over are garbage once added.
+        // With 256 of them in flight (512 KB) they die in gen0; batches of 4096 (8 MB) outlived gen0 collections and were
+        // promoted, so a 1M load also paid gen1/gen2 collections over a heap holding a million owners.
+        const int BatchSize = 256;
+        var rows = new List<StoredVector>(BatchSize);
+        var vectors = new List<(long, float[])>(BatchSize);
         foreach (var collection in await store.ListAllCollectionsAsync(ct))
         {
             var ci = Get(collection.Id, create: true)!;
-            var batch = new List<(long, float[])>(4096);
             void Flush()
             {
-                lock (ci.Gate) ci.Index.AddRange(batch);
-                batch.Clear();
+                lock (ci.Gate)
+                {
+                    foreach (var v in rows) Track(ci, v.Key, v.FaceId, v.ExternalId);
+                    ci.Index.AddRange(vectors);
+                }
+                rows.Clear();
+                vectors.Clear();
             }
             await foreach (var v in store.StreamVectorsAsync(collection.Id, ct))
             {
                 if (v.Embedding.Length != dimension) continue; // another model's vectors: re-embed before they can be searched
-                lock (ci.Gate) Track(ci, v.Key, v.FaceId, v.ExternalId);
-                batch.Add((v.Key, v.Embedding));
-                if (batch.Count == batch.Capacity) Flush();
+                rows.Add(v);
+                vectors.Add((v.Key, v.Embedding));
+                if (rows.Count == BatchSize) Flush();
             }
             Flush();
         }
