@@ -37,7 +37,7 @@ def rows_for(case, faiss_row):
         (".NET QuantizedIndex", q["QueriesPerSecond"], case["QuantizedTwoThreadsQps"], b["OneThreadQps"], b["TwoThreadsQps"],
          q["CpuMsPerQuery"], q["P50Ms"], q["P95Ms"], fmt(case["RecallAt1"], 4), fmt(case["RecallAt10"], 4),
          case["QuantizedLoadSeconds"], case["QuantizedVectorBytes"] / 1e6),
-        (".NET ExactIndex", e["QueriesPerSecond"], None, None, None, e["CpuMsPerQuery"], e["P50Ms"], e["P95Ms"], "exact", "exact",
+        (".NET ExactIndex", e["QueriesPerSecond"], None, None, case.get("ExactBatchTwoThreadsQps"), e["CpuMsPerQuery"], e["P50Ms"], e["P95Ms"], "exact", "exact",
          case["ExactLoadSeconds"], case["ExactVectorBytes"] / 1e6),
     ]
     if faiss_row:

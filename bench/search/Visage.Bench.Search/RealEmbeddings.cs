@@ -39,7 +39,7 @@ internal sealed class RealEmbeddings
         if (File.Exists(path))
         {
             var cached = Read(path);
-            Console.WriteLine($"real embeddings: {cached.Count} rows from {cached.PhotoNames.Length} photos, reused from {path}");
+            Console.WriteLine($"real embeddings: {cached.Count} rows from {cached.Photo.Distinct().Count()} photos of {cached.Identity.Distinct().Count()} people, reused from {path}");
             return cached;
         }
         var computed = Compute(facesDir, photos, engineOptions);
