@@ -42,8 +42,11 @@ public static class ServeCommand
             try { await app.WaitForShutdownAsync(ct); }
             catch (OperationCanceledException) { }
             await app.StopAsync(CancellationToken.None);
+            var failure = app.Services.GetRequiredService<Visage.Server.Hosting.Readiness>().StartFailure;
             await app.DisposeAsync();
-            return 0;
+            if (failure is null) return 0;
+            await error.WriteLineAsync("visage serve: " + failure.Message);
+            return 1;
         });
         return cmd;
     }

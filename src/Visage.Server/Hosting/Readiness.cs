@@ -14,4 +14,8 @@ public sealed class Readiness
     public Task WhenIndexesLoaded => _indexesLoaded.Task;
 
     public void MarkIndexesLoaded() => _indexesLoaded.TrySetResult();
+
+    /// <summary>Why a start that was deferred (store down) failed once the store answered; the host is then stopping,
+    /// and `visage serve` exits non-zero with this message.</summary>
+    public volatile Exception? StartFailure;
 }

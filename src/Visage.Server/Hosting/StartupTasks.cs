@@ -52,6 +52,7 @@ public sealed class StartupTasks(IFaceStore store, KeyService keys, IndexManager
             catch (Exception e)
             {
                 log.LogCritical(e, "Start failed once the store was reachable; stopping");
+                readiness.StartFailure = e;
                 lifetime.StopApplication();
                 return;
             }
