@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Visage.Search;
 
@@ -52,6 +53,15 @@ internal sealed class ChunkedSlots<T> where T : unmanaged
 
     /// <summary>The rows [0, rowsInChunk) of one chunk, contiguous, for scanning.</summary>
     public ReadOnlySpan<T> Chunk(int chunk, int rowsInChunk) => _chunks[chunk].AsSpan(0, rowsInChunk * Width);
+
+    /// <summary>Hints the CPU to fetch a row's cache lines; a hint only, so an address that moves meanwhile is harmless.</summary>
+    public unsafe void Prefetch(int slot)
+    {
+        if (!Sse.IsSupported) return;
+        byte* row = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(Row(slot)));
+        int bytes = Width * Unsafe.SizeOf<T>();
+        for (int offset = 0; offset < bytes; offset += 64) Sse.Prefetch0(row + offset);
+    }
 
     public void Move(int from, int to) => Row(from).CopyTo(Row(to));
 

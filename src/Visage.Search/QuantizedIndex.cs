@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Visage.Search;
 
@@ -170,6 +172,7 @@ public sealed class QuantizedIndex : SlotIndex
         sbyte[] weights = ArrayPool<sbyte>.Shared.Rent(stride * weightCount);
         int[] scores = ArrayPool<int>.Shared.Rent(TileRows * stride);
         var candidates = new TopK[queryCount];
+        int[] limits = ArrayPool<int>.Shared.Rent(stride + Vector256<int>.Count);
         try
         {
             var w = weights.AsSpan(0, stride * weightCount);
@@ -179,6 +182,8 @@ public sealed class QuantizedIndex : SlotIndex
                 q.PrepareScan(units.Slice(i * Dimension, Dimension), w.Slice(i * weightCount, weightCount));
                 candidates[i] = new TopK(wanted);
             }
+            // Padding queries never pass; real ones take everything until their heap is full.
+            for (int e = 0; e < stride + Vector256<int>.Count; e++) limits[e] = e % stride < queryCount ? int.MinValue : int.MaxValue;
             int count = LiveCount;
             int rowBytes = q.ScanRowBytes;
             for (int c = 0; c < _scan!.ChunkCount; c++)
@@ -193,17 +198,7 @@ public sealed class QuantizedIndex : SlotIndex
                     var codes = chunk.Slice(tile * rowBytes, tileRows * rowBytes);
                     if (stride == 1) TwoBitScan.Scores(codes, rowBytes, w, scores);
                     else TwoBitScan.ScoresBatch(codes, rowBytes, w, stride, scores);
-                    for (int i = 0; i < queryCount; i++)
-                    {
-                        ref TopK top = ref candidates[i];
-                        float threshold = top.Threshold;
-                        for (int r = 0, at = i; r < tileRows; r++, at += stride)
-                        {
-                            if (scores[at] < threshold) continue;
-                            top.Push(scores[at], baseSlot + tile + r);
-                            threshold = top.Threshold;
-                        }
-                    }
+                    Collect(scores, tileRows * stride, stride, baseSlot + tile, candidates, limits);
                 }
             }
             for (int i = 0; i < queryCount; i++)
@@ -219,9 +214,43 @@ public sealed class QuantizedIndex : SlotIndex
         {
             for (int i = 0; i < queryCount; i++) candidates[i].Dispose();
             ArrayPool<int>.Shared.Return(scores);
+            ArrayPool<int>.Shared.Return(limits);
             ArrayPool<sbyte>.Shared.Return(weights);
         }
     }
+
+    /// <summary>Offers a tile's scores (row-major, <paramref name="stride"/> per row) to each query's candidate heap.
+    /// Almost every score is below its query's current limit, so eight are rejected per SIMD compare;
+    /// <paramref name="limits"/>[e] is the limit of query e % stride, repeated so any eight consecutive scores
+    /// meet theirs in one load.</summary>
+    private static void Collect(int[] scores, int total, int stride, int firstSlot, TopK[] candidates, int[] limits)
+    {
+        int e = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref int score0 = ref MemoryMarshal.GetArrayDataReference(scores);
+            ref int limit0 = ref MemoryMarshal.GetArrayDataReference(limits);
+            for (; e + Vector256<int>.Count <= total; e += Vector256<int>.Count)
+            {
+                if (Vector256.LessThanAll(Vector256.LoadUnsafe(ref score0, (nuint)e), Vector256.LoadUnsafe(ref limit0, (nuint)(e % stride)))) continue;
+                for (int lane = e; lane < e + Vector256<int>.Count; lane++) Offer(scores, lane, stride, firstSlot, candidates, limits);
+            }
+        }
+        for (; e < total; e++) Offer(scores, e, stride, firstSlot, candidates, limits);
+    }
+
+    private static void Offer(int[] scores, int e, int stride, int firstSlot, TopK[] candidates, int[] limits)
+    {
+        int query = e % stride;
+        if (scores[e] < limits[query]) return;
+        ref TopK top = ref candidates[query];
+        top.Push(scores[e], firstSlot + e / stride);
+        // A heap's threshold is one of the integer scores it holds, so the int limit rejects exactly what it would.
+        int limit = top.IsFull ? (int)top.Threshold : int.MinValue;
+        for (int at = query; at < limits.Length && at < stride + Vector256<int>.Count; at += stride) limits[at] = limit;
+    }
+
+    private const int PrefetchAhead = 4;
 
     private void Rerank(ReadOnlySpan<float> unitQuery, ArraySegment<long> slots, ref TopK top, float minSimilarity)
     {
@@ -234,9 +263,16 @@ public sealed class QuantizedIndex : SlotIndex
             float offset = q.PrepareFine(unitQuery, w);
             ReadOnlySpan<long> keys = Keys;
             bool anyOutliers = _outliers.Count > 0;
-            foreach (long candidate in slots)
+            for (int i = 0; i < slots.Count; i++)
             {
-                int slot = (int)candidate;
+                // Candidates are scattered over the whole index: ask for a later one's codes while this one is scored.
+                if (i + PrefetchAhead < slots.Count)
+                {
+                    int ahead = (int)slots[i + PrefetchAhead];
+                    _fine!.Prefetch(ahead);
+                    _nibbles!.Prefetch(ahead);
+                }
+                int slot = (int)slots[i];
                 long key = keys[slot];
                 float similarity = anyOutliers && _outliers.TryGetValue(key, out var exact)
                     ? TensorPrimitives.Dot(unitQuery, exact)
