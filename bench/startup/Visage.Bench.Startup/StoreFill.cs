@@ -123,7 +123,8 @@ static class StoreFill
             Progress(first + rows, count, watch);
         }
         // Statistics as a long-lived database would have them (autovacuum would run this soon anyway).
-        await using (var analyze = new NpgsqlCommand("VACUUM ANALYZE faces; VACUUM ANALYZE face_refs", c)) await analyze.ExecuteNonQueryAsync();
+        foreach (var table in (string[])["faces", "face_refs"])
+            await using (var analyze = new NpgsqlCommand($"VACUUM ANALYZE {table}", c)) await analyze.ExecuteNonQueryAsync();
         return watch.Elapsed;
     }
 
