@@ -91,7 +91,7 @@ internal sealed record BatchTiming(double OneThreadQps, double OneThreadCpuMsPer
 /// (distractor rows have none), for exact and quantised search, over all queries and over the queries from
 /// held-out photos only.</summary>
 internal sealed record IdentityResult(int RealRows, int OtherPhotoQueries, double ExactRank1, double QuantizedRank1,
-    double ExactRank1OtherPhoto, double QuantizedRank1OtherPhoto);
+    double ExactRank1OtherPhoto, double QuantizedRank1OtherPhoto, double DistractorShareOfExactTopK);
 
 internal sealed record CaseResult(string Shape, int Count, int Queries, string DataFile, string QueryFile, string TruthFile,
     double ExactLoadSeconds, long ExactVectorBytes, Timing ExactOneThread, double ExactBatchTwoThreadsQps,
@@ -169,7 +169,8 @@ internal static class SearchBench
         {
             identity = Identify(rowIdentity, labels, truth, quantizedAnswers);
             Console.WriteLine($"identity rank-1: exact {identity.ExactRank1:F4}, quantized {identity.QuantizedRank1:F4}; " +
-                              $"on the {identity.OtherPhotoQueries} queries from held-out photos: exact {identity.ExactRank1OtherPhoto:F4}, quantized {identity.QuantizedRank1OtherPhoto:F4}");
+                              $"on the {identity.OtherPhotoQueries} queries from held-out photos: exact {identity.ExactRank1OtherPhoto:F4}, quantized {identity.QuantizedRank1OtherPhoto:F4}; " +
+                              $"distractors hold {identity.DistractorShareOfExactTopK:P1} of the exact top-{K} slots");
         }
         WriteTruth(prefix + ".truth.i64", truth, K);
         return new CaseResult(shape, n, queryCount, prefix + ".data.f32", prefix + ".queries.f32", prefix + ".truth.i64",
@@ -196,8 +197,17 @@ internal static class SearchBench
         }
         int real = 0;
         foreach (int id in rowIdentity) real += id >= 0 ? 1 : 0;
+        // Do the fitted distractors compete with the real rows at all? Share of exact top-k slots they take.
+        int slots = 0, distractorSlots = 0;
+        foreach (var answer in exact)
+            foreach (var neighbor in answer)
+            {
+                slots++;
+                distractorSlots += rowIdentity[neighbor.Key] < 0 ? 1 : 0;
+            }
         return new IdentityResult(real, other, (double)exactHits / exact.Length, (double)quantizedHits / exact.Length,
-            other == 0 ? double.NaN : (double)exactOther / other, other == 0 ? double.NaN : (double)quantizedOther / other);
+            other == 0 ? double.NaN : (double)exactOther / other, other == 0 ? double.NaN : (double)quantizedOther / other,
+            slots == 0 ? 0 : (double)distractorSlots / slots);
     }
 
     /// <summary>SearchBatch over all queries: on one thread in one call, on two threads as two halves.</summary>

@@ -240,8 +240,10 @@ internal sealed class RealEmbeddings
 /// asked, and the fitted Gaussian that supplies distractors for the large real-shaped collections.</summary>
 internal sealed class RealSplit
 {
-    /// <summary>Augmentations below this index of an enrolled photo are in the database; the others are queries.</summary>
-    public const int EnrolledAugmentations = 16;
+    /// <summary>Augmentations below this index of an enrolled photo are in the database; the others are queries.
+    /// Few, as a person is enrolled with a few photos: with many near-duplicates per photo, every query's
+    /// top-10 would be its own person's rows and nothing else would be tested.</summary>
+    public const int EnrolledAugmentations = 4;
 
     public required float[] Database { get; init; }
     public required int[] DatabaseIdentity { get; init; }
