@@ -27,7 +27,7 @@ public sealed class IndexManager(Func<int, IVectorIndex> createIndex, int dimens
 
     public bool Loaded => _loaded;
     /// <summary>Searches served together by one scan (for /metrics).</summary>
-    public SearchBatchCounters Batching { get; } = new();
+    public SearchBatchCounters Batching { get; private init; } = new();
     public int Dimension => dimension;
 
     public async Task LoadAllAsync(IFaceStore store, CancellationToken ct)
@@ -59,6 +59,29 @@ public sealed class IndexManager(Func<int, IVectorIndex> createIndex, int dimens
                 if (rows.Count == BatchSize) Flush();
             }
             Flush();
+        }
+        _loaded = true;
+    }
+
+    IndexManager(Func<int, IVectorIndex> createIndex, int dimension, SearchBatchCounters batching) : this(createIndex, dimension) =>
+        Batching = batching;
+
+    /// <summary>Rebuilds every collection's index from the store beside the live ones and then swaps them in, so searches
+    /// keep answering meanwhile (memory peaks at twice the indexes). For an instance that missed changes the change log no
+    /// longer holds: the caller replays the log from a position taken before the reload, as at start. The old indexes are
+    /// left to the GC rather than disposed, so a search still running on one finishes normally.</summary>
+    public async Task ReloadAllAsync(IFaceStore store, CancellationToken ct)
+    {
+        var fresh = new IndexManager(createIndex, dimension, Batching);
+        await fresh.LoadAllAsync(store, ct);
+        lock (_gate)
+        {
+            foreach (var (id, ci) in fresh._collections)
+                // Tombstones of deletes in flight (not yet committed, so possibly streamed in) carry over.
+                if (_collections.TryGetValue(id, out var live))
+                    lock (live.Gate) ci.Deleted.UnionWith(live.Deleted);
+            _collections.Clear();
+            foreach (var (id, ci) in fresh._collections) _collections[id] = ci;
         }
         _loaded = true;
     }

@@ -382,6 +382,27 @@ public abstract class ApiTests<TServer>(TServer server) : IClassFixture<TServer>
         Assert.Equal(HttpStatusCode.OK, (await Server.Client().Get("/readyz")).Status);
     }
 
+    [Fact]
+    public async Task A_change_follower_behind_a_pruned_change_log_reloads_its_indexes_from_the_store()
+    {
+        var col = await Admin.CreateCollection(new { auto_enroll = false, check_liveness = false });
+        await Admin.Enroll(col, Photos.Verify("Juanes", 1), "juanes");
+        await Admin.Enroll(col, Photos.Verify("Mary_Carey", 1), "mary");
+        var store = Server.Services.GetRequiredService<IFaceStore>();
+        // An instance whose follower last saw seq 0, as one cut off from the store for longer than the log's retention.
+        using var behind = new Visage.Service.IndexManager(d => Visage.Search.VectorIndexFactory.Create(d), 512);
+        var follower = new ChangeFollower(store, behind, new Readiness(), NullLogger<ChangeFollower>.Instance);
+        await store.PruneChangesAsync(DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.True(await store.GetOldestChangeSeqAsync() > 1);
+
+        await follower.CatchUpAsync(CancellationToken.None);
+
+        Assert.Equal(2, behind.Stats(col).Faces);
+        Assert.Equal(await store.GetLatestChangeSeqAsync(), follower.Position);
+        var probe = Server.Services.GetRequiredService<Visage.Engine.IFaceEngine>().Analyze(Photos.Verify("Mary_Carey", 2).Bytes, Visage.Engine.AnalyzeOptions.Default);
+        Assert.Equal("mary", Assert.Single(behind.Search(col, probe.Subject!.Embedding, 1, 0.5f)).ExternalId);
+    }
+
     // ---- search -----------------------------------------------------------------------------
 
     [Fact]

@@ -68,6 +68,7 @@ public sealed class ChangeFollower(IFaceStore store, IndexManager indexes, Readi
         await _catchUp.WaitAsync(ct);
         try
         {
+            await ReloadIfLogWasPrunedPastUsAsync(ct);
             while (true)
             {
                 var changes = await store.GetChangesSinceAsync(Position, 1000, ct);
@@ -82,12 +83,39 @@ public sealed class ChangeFollower(IFaceStore store, IndexManager indexes, Readi
         finally { _catchUp.Release(); }
     }
 
+    volatile bool _reloading;
+
+    /// <summary>Housekeeping prunes old change rows; an instance cut off from the store for longer than that retention
+    /// cannot catch up from the log, so it rebuilds its indexes from the store (not ready meanwhile). A sequence gap
+    /// left by a rolled-back write at the very edge can trigger a needless reload: harmless, and rare.</summary>
+    async Task ReloadIfLogWasPrunedPastUsAsync(CancellationToken ct)
+    {
+        long position = Position, oldest = await store.GetOldestChangeSeqAsync(ct);
+        if (oldest <= position + 1) return;
+        log.LogWarning("The change log no longer holds the changes after seq {Seq} (oldest kept: {Oldest}); reloading the indexes from the store",
+            position, oldest);
+        _reloading = true;
+        try
+        {
+            await MarkStartAsync(ct);
+            await indexes.ReloadAllAsync(store, ct);
+        }
+        catch
+        {
+            // The old indexes stay; going back makes the next catch-up try the reload again.
+            Interlocked.Exchange(ref _seq, position);
+            throw;
+        }
+        finally { _reloading = false; }
+    }
+
     /// <summary>True when the indexes hold every change the store had committed when asked (catching up first if behind)
     /// and the store's notifications are connected, so the next change on another instance arrives at once too: after an
     /// outage the store answers before the listener has reconnected, and a change made in that gap would wait for it.</summary>
     public async Task<bool> IsCurrentAsync(CancellationToken ct)
     {
         if (store is IChangeNotifications { IsListening: false }) return false;
+        if (_reloading) return false;
         var latest = await store.GetLatestChangeSeqAsync(ct);
         if (Position >= latest) return true;
         await CatchUpAsync(ct);
