@@ -10,6 +10,36 @@ namespace Visage.Bench.Startup;
 /// heap the loaded indexes keep (after a full collection) next to the bytes the index reports for its vectors.</summary>
 static class LoadProfile
 {
+    /// <summary>"postgres:N": a throw-away server filled with N faces, profiled with Npgsql's default read buffer and a
+    /// larger one (extra connection-string settings to compare: VISAGE_PROFILE_PG_EXTRA, default "Read Buffer Size=65536").</summary>
+    public static async Task RunPostgresAsync(int count)
+    {
+        var server = new Visage.Testing.Postgres.PostgresServer();
+        await server.InitializeAsync();
+        try
+        {
+            string cs = await server.CreateDatabaseAsync();
+            await using (var store = new Visage.Storage.Postgres.PostgresFaceStore(cs))
+            {
+                await store.MigrateAsync();
+                var now = DateTimeOffset.UtcNow;
+                var ws = new WorkspaceRecord(Ids.New("ws"), "bench", now);
+                await store.CreateWorkspaceAsync(ws);
+                var col = new CollectionRecord(Ids.New("col"), ws.Id, "bench", null, "{}", "bench@1", now, now);
+                await store.CreateCollectionAsync(col);
+                var fill = await StoreFill.PostgresAsync(cs, col.Id, count);
+                Console.WriteLine($"postgres: filled {count:N0} in {fill.TotalSeconds:F0} s");
+            }
+            string extra = Environment.GetEnvironmentVariable("VISAGE_PROFILE_PG_EXTRA") ?? "Read Buffer Size=65536";
+            foreach (var variant in (string[])[cs, cs + ";" + extra, cs])
+            {
+                Console.WriteLine($"-- {variant[(variant.IndexOf("Database=", StringComparison.Ordinal) + 49)..]}");
+                await RunAsync(variant);
+            }
+        }
+        finally { await server.DisposeAsync(); }
+    }
+
     public static async Task RunAsync(string storeArg)
     {
         await using var store = FaceStoreFactory.Open(storeArg.Contains("Host=") ? null : storeArg, storeArg.Contains("Host=") ? storeArg : null);

@@ -3,7 +3,7 @@
 // it the index vectors take, identify p50/p95 over HTTP with real photos at N faces, and an enroll and a delete while
 // serving. Prints numbers; asserts nothing except that a deleted face is never returned.
 //   bench/startup/run.sh [--sizes 100000,1000000] [--stores sqlite,postgres] [--probes 60]
-//   bench/startup/run.sh --profile-load DATA_DIR|CONNSTR   the load alone, in this process, phase by phase
+//   bench/startup/run.sh --profile-load DATA_DIR|CONNSTR|postgres:N   the load alone, in this process, phase by phase
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
@@ -12,7 +12,12 @@ using Visage.Bench.Startup;
 using Visage.Testing;
 using Visage.Testing.Postgres;
 
-if (Arg("--profile-load", "") is { Length: > 0 } profiled) { await LoadProfile.RunAsync(profiled); return 0; }
+if (Arg("--profile-load", "") is { Length: > 0 } profiled)
+{
+    if (profiled.StartsWith("postgres:", StringComparison.Ordinal)) await LoadProfile.RunPostgresAsync(int.Parse(profiled[9..], CultureInfo.InvariantCulture));
+    else await LoadProfile.RunAsync(profiled);
+    return 0;
+}
 var sizes = Arg("--sizes", "100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var stores = Arg("--stores", "sqlite,postgres").Split(',');
 string work = Arg("--work", Path.Combine(Path.GetTempPath(), "visage-bench-startup"));
@@ -58,7 +63,7 @@ async Task RunAsync(string kind, int n, PostgresServer? pg)
     }
     else
     {
-        storeArgs = kind == "sqlite" ? Fresh(Path.Combine(work, $"sqlite-{n}")) : ["--store", await pg!.CreateDatabaseAsync()];
+        storeArgs = kind == "sqlite" ? Fresh(Path.Combine(work, $"sqlite-{n}")) : ["--store", await pg!.CreateDatabaseAsync() + PgExtra()];
         // The workspace, admin key and collection are made by the service itself, then it stops and the rows go in.
         await using (var first = ServeProcess.Start(cli, AdminKey, storeArgs))
         {
@@ -86,6 +91,7 @@ async Task RunAsync(string kind, int n, PostgresServer? pg)
     double indexMb = Sum(metrics, "visage_index_memory_bytes{") / 1048576.0, vectors = Sum(metrics, "visage_index_vectors{");
     Console.WriteLine($"{kind} {n:N0}: ready in {readySeconds:F1} s (load average before start {load}), server CPU {cpuAtReady:F1} s; " +
                       $"{serve.LogLine("Indexes loaded")?.Trim()}");
+    Console.WriteLine($"{kind} {n:N0}: busiest threads at ready: {serve.BusiestThreads(5)}");
     Console.WriteLine($"{kind} {n:N0}: RSS after load {rss:F0} MB (anonymous {anon:F0} MB, peak {hwm:F0} MB); index vectors {indexMb:F0} MB " +
                       $"for {vectors:N0} vectors; the rest {rss - indexMb:F0} MB");
 
@@ -195,6 +201,9 @@ static double Delta(Dictionary<string, double> a, Dictionary<string, double> b, 
 
 static double Pct(List<double> sorted, int p) =>
     sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1)];
+
+// Extra connection-string settings for the service's PostgreSQL store (e.g. "Read Buffer Size=65536"), to compare.
+static string PgExtra() => Environment.GetEnvironmentVariable("VISAGE_BENCH_PG_EXTRA") is { Length: > 0 } extra ? ";" + extra : "";
 
 static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 

@@ -80,6 +80,25 @@ sealed class ServeProcess : IAsyncDisposable
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
+    /// <summary>The busiest threads so far (name: CPU seconds), to see where a start-up's CPU went.</summary>
+    public string BusiestThreads(int top)
+    {
+        var threads = new List<(string Name, double Cpu)>();
+        foreach (var dir in Directory.GetDirectories($"/proc/{Pid}/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                double cpu = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+                threads.Add((File.ReadAllText(Path.Combine(dir, "comm")).Trim(), cpu));
+            }
+            catch (IOException) { }   // the thread ended meanwhile
+        }
+        threads.Sort((a, b) => b.Cpu.CompareTo(a.Cpu));
+        return string.Join(", ", threads.Take(top).Select(t => $"{t.Name} {t.Cpu:F1} s"));
+    }
+
     /// <summary>A /proc/PID/status field in MB (VmRSS, VmHWM, RssAnon, RssFile).</summary>
     public double StatusMb(string field)
     {
