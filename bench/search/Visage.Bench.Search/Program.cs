@@ -105,7 +105,7 @@ internal static class SearchBench
     {
         const int D = BenchOptions.Dimension;
         var clock = Stopwatch.StartNew();
-        // The generators' output must not change: cached FAISS HNSW indexes are keyed by the data files' bytes.
+        // The generators must stay byte-for-byte reproducible: cached FAISS HNSW indexes are keyed by the data files' bytes.
         float[] data = shape == "clustered" ? SyntheticVectors.Clustered(n, D, seed: 1) : SyntheticVectors.Uniform(n, D, seed: 1);
         float[] queries = shape == "clustered"
             ? SyntheticVectors.NoisyCopies(data, D, options.Queries, seed: 2).Queries

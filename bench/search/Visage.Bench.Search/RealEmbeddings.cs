@@ -18,7 +18,7 @@ internal sealed class RealEmbeddings
     /// <summary>Rows per photo: the photo itself (augmentation 0) and this many minus one variations.</summary>
     public const int AugmentationsPerPhoto = 24;
     // Bump when the augmentation recipe changes so old caches are not reused.
-    private const string Recipe = "augment-v1";
+    private const string Recipe = "augment-v2";
 
     public required float[] Vectors { get; init; }
     public required int[] Identity { get; init; }
@@ -106,7 +106,7 @@ internal sealed class RealEmbeddings
             var embedded = new float[AugmentationsPerPhoto][];
             for (int a = 0; a < AugmentationsPerPhoto; a++)
             {
-                var random = new Random(HashCode.Combine(17, p, a));
+                var random = new Random(SyntheticVectors.Seed(17, p, a));
                 try
                 {
                     var analysis = a == 0 ? engine.Analyze(original, analyze) : AnalyzeAugmented(engine, original, random, analyze);
@@ -447,7 +447,7 @@ internal sealed class FittedGaussian
         const int Block = 4096;
         Parallel.For(0, (n + Block - 1) / Block, block =>
         {
-            var random = new Random(HashCode.Combine(seed, block, 11));
+            var random = new Random(SyntheticVectors.Seed(seed, block, 11));
             var z = new float[r];
             var coefficients = new float[r];
             int last = Math.Min(n, (block + 1) * Block);

@@ -20,7 +20,7 @@ public static class SyntheticVectors
         // Each identity fills its own rows from its own seed, so generation parallelises and stays reproducible.
         Parallel.For(0, identities, identity =>
         {
-            var random = new Random(HashCode.Combine(seed, identity));
+            var random = new Random(Seed(seed, identity));
             Span<float> center = stackalloc float[dimension];
             FillGaussian(random, center, 1f);
             Normalize(center);
@@ -47,7 +47,7 @@ public static class SyntheticVectors
         const int Block = 4096;
         Parallel.For(0, (count + Block - 1) / Block, block =>
         {
-            var random = new Random(HashCode.Combine(seed, block, 7));
+            var random = new Random(Seed(seed, block, 7));
             int last = Math.Min(count, (block + 1) * Block);
             for (int row = block * Block; row < last; row++)
             {
@@ -89,6 +89,20 @@ public static class SyntheticVectors
             values[i] = (float)(radius * Math.Cos(2 * Math.PI * u2));
             if (i + 1 < values.Length) values[i + 1] = (float)(radius * Math.Sin(2 * Math.PI * u2));
         }
+    }
+
+    /// <summary>A seed made of several numbers that is the same in every process. (HashCode.Combine is
+    /// randomised per process: with it every run wrote different vectors, so FAISS indexes cached under the
+    /// hash of a data file were never found again.) SplitMix64 finaliser over the packed inputs.</summary>
+    public static int Seed(int a, int b, int c = 0)
+    {
+        ulong x = (uint)a * 0x9E3779B97F4A7C15UL ^ (uint)b * 0xC2B2AE3D27D4EB4FUL ^ (uint)c * 0x165667B19E3779F9UL;
+        x ^= x >> 30;
+        x *= 0xBF58476D1CE4E5B9UL;
+        x ^= x >> 27;
+        x *= 0x94D049BB133111EBUL;
+        x ^= x >> 31;
+        return (int)(x & int.MaxValue);
     }
 
     public static void Normalize(Span<float> v) => TensorPrimitives.Divide(v, TensorPrimitives.Norm(v), v);
