@@ -56,7 +56,11 @@ public sealed class ChildServer : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
+            {
+                // The parameterless wait also drains the redirected output; without it the last lines may be missing.
+                process.WaitForExit();
                 throw new ChildServerExitedException(process.ExitCode, Output);
+            }
             try
             {
                 if ((await http.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK) return;
