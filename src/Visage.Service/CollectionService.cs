@@ -34,13 +34,13 @@ public sealed class CollectionService(IFaceStore store, IndexManager indexes, Fa
     public async Task<CollectionView> GetAsync(Caller caller, string collectionId, CancellationToken ct)
     {
         caller.Require(Scopes.Read);
-        return Views.Collection(await RequireAsync(caller, collectionId, ct), pipeline.Thresholds);
+        return Views.Collection(await RequireAsync(caller, collectionId, ct, countFaces: true), pipeline.Thresholds);
     }
 
     public async Task<CollectionView> UpdateAsync(Caller caller, string collectionId, UpdateCollectionRequest request, CancellationToken ct)
     {
         caller.Require(Scopes.Write);
-        var current = await RequireAsync(caller, collectionId, ct);
+        var current = await RequireAsync(caller, collectionId, ct, countFaces: true);
         var updated = current with
         {
             Name = request.Name is null ? current.Name : ValidateName(request.Name),
@@ -61,11 +61,15 @@ public sealed class CollectionService(IFaceStore store, IndexManager indexes, Fa
         return new DeletedView(CollectionId: collectionId);
     }
 
-    /// <summary>The caller's collection, or 404 — another workspace's id is indistinguishable from an unknown one.</summary>
-    public async Task<CollectionRecord> RequireAsync(Caller caller, string collectionId, CancellationToken ct)
+    /// <summary>The caller's collection, or 404 — another workspace's id is indistinguishable from an unknown one.
+    /// FaceCount is 0 unless <paramref name="countFaces"/>: counting costs a scan of the collection's faces.</summary>
+    public async Task<CollectionRecord> RequireAsync(Caller caller, string collectionId, CancellationToken ct, bool countFaces = false)
     {
         if (!Ids.IsValid(collectionId, "col")) throw new CollectionNotFoundException(collectionId);
-        return await store.GetCollectionAsync(caller.WorkspaceId, collectionId, ct) ?? throw new CollectionNotFoundException(collectionId);
+        var record = countFaces
+            ? await store.GetCollectionAsync(caller.WorkspaceId, collectionId, ct)
+            : await store.GetCollectionUncountedAsync(caller.WorkspaceId, collectionId, ct);
+        return record ?? throw new CollectionNotFoundException(collectionId);
     }
 
     static string ValidateName(string? name)

@@ -23,6 +23,9 @@ public interface IFaceStore : IAsyncDisposable
     // Collections (scoped by workspace: another workspace's id is simply not found)
     Task CreateCollectionAsync(CollectionRecord collection, CancellationToken ct = default);
     Task<CollectionRecord?> GetCollectionAsync(string workspaceId, string collectionId, CancellationToken ct = default);
+    /// <summary>As <see cref="GetCollectionAsync"/> without counting the faces (FaceCount 0): what every enroll and search
+    /// needs, at a cost that does not grow with the collection (a count reads a million rows at a million faces).</summary>
+    Task<CollectionRecord?> GetCollectionUncountedAsync(string workspaceId, string collectionId, CancellationToken ct = default);
     Task<Page<CollectionRecord>> ListCollectionsAsync(string workspaceId, int page, int pageSize, CancellationToken ct = default);
     /// <summary>Every collection of every workspace (index rebuild at start).</summary>
     Task<IReadOnlyList<CollectionRecord>> ListAllCollectionsAsync(CancellationToken ct = default);

@@ -152,6 +152,8 @@ public abstract class FaceStoreContractTests : IAsyncLifetime
         var read = await Store.GetCollectionAsync(ws.Id, col.Id);
         Assert.Equal(updated with { FaceCount = 2 }, read);
         Assert.Contains(await Store.ListAllCollectionsAsync(), c => c.Id == col.Id && c.FaceCount == 2);
+        // The uncounted read (every enroll and search) is the same record without the count.
+        Assert.Equal(updated with { FaceCount = 0 }, await Store.GetCollectionUncountedAsync(ws.Id, col.Id));
     }
 
     [Fact]
@@ -188,6 +190,7 @@ public abstract class FaceStoreContractTests : IAsyncLifetime
         await Store.CreateWorkspaceAsync(intruder);
 
         Assert.Null(await Store.GetCollectionAsync(intruder.Id, col.Id));
+        Assert.Null(await Store.GetCollectionUncountedAsync(intruder.Id, col.Id));
         Assert.False(await Store.UpdateCollectionAsync(col with { WorkspaceId = intruder.Id, Name = "stolen" }));
         Assert.False(await Store.DeleteCollectionAsync(intruder.Id, col.Id));
         Assert.Empty((await Store.ListCollectionsAsync(intruder.Id, 1, 10)).Items);

@@ -94,6 +94,14 @@ public sealed class StartupTasks(IFaceStore store, KeyService keys, IndexManager
         sb.Append("# HELP visage_search_batched_queries_total Identify searches served by a shared scan, and those scans.\n# TYPE visage_search_batched_queries_total counter\nvisage_search_batched_queries_total ").Append(indexes.Batching.Queries).Append("\n# TYPE visage_search_batches_total counter\nvisage_search_batches_total ").Append(indexes.Batching.Batches).Append('\n');
         sb.Append("# HELP visage_inference_busy Workers analysing an image.\n# TYPE visage_inference_busy gauge\nvisage_inference_busy ").Append(pool.Busy).Append('\n');
         sb.Append("# HELP visage_inference_waiting Requests waiting for a worker.\n# TYPE visage_inference_waiting gauge\nvisage_inference_waiting ").Append(pool.Waiting).Append('\n');
+        // GC figures: with a million-face index in the heap, a full collection is what a slow request would show first.
+        sb.Append("# HELP dotnet_gc_collections_total Garbage collections by generation.\n# TYPE dotnet_gc_collections_total counter\n");
+        for (int gen = 0; gen <= 2; gen++)
+            sb.Append("dotnet_gc_collections_total{generation=\"").Append(gen).Append("\"} ").Append(GC.CollectionCount(gen)).Append('\n');
+        sb.Append("# HELP dotnet_gc_pause_seconds_total Time the process was paused for garbage collection.\n# TYPE dotnet_gc_pause_seconds_total counter\ndotnet_gc_pause_seconds_total ")
+          .Append(GC.GetTotalPauseDuration().TotalSeconds.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        sb.Append("# HELP dotnet_gc_heap_bytes Managed heap size after the last collection.\n# TYPE dotnet_gc_heap_bytes gauge\ndotnet_gc_heap_bytes ")
+          .Append(GC.GetGCMemoryInfo().HeapSizeBytes).Append('\n');
         sb.Append("# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ")
           .Append(Environment.WorkingSet).Append('\n');
         using var self = System.Diagnostics.Process.GetCurrentProcess();

@@ -177,9 +177,10 @@ public abstract partial class SqlFaceStore : IFaceStore, IChangeNotifications
 
     // ---- collections -------------------------------------------------------------------------------
 
-    const string CollectionSelect =
-        "SELECT c.id, c.workspace_id, c.name, c.description, c.settings, c.model_version, c.created_at, c.updated_at, " +
-        "(SELECT COUNT(*) FROM faces f WHERE f.collection_id = c.id) FROM collections c";
+    const string CollectionColumns =
+        "SELECT c.id, c.workspace_id, c.name, c.description, c.settings, c.model_version, c.created_at, c.updated_at, ";
+    const string CollectionSelect = CollectionColumns + "(SELECT COUNT(*) FROM faces f WHERE f.collection_id = c.id) FROM collections c";
+    const string CollectionSelectUncounted = CollectionColumns + "CAST(0 AS BIGINT) FROM collections c";
 
     static CollectionRecord ReadCollection(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), Db.StringOrNull(r, 3), r.GetString(4), r.GetString(5),
@@ -194,6 +195,10 @@ public abstract partial class SqlFaceStore : IFaceStore, IChangeNotifications
 
     public Task<CollectionRecord?> GetCollectionAsync(string workspaceId, string collectionId, CancellationToken ct = default) =>
         ReadAsync(c => Db.FirstAsync(c, null, CollectionSelect + " WHERE c.workspace_id = @w AND c.id = @id", ReadCollection, ct,
+            ("w", workspaceId), ("id", collectionId)), ct);
+
+    public Task<CollectionRecord?> GetCollectionUncountedAsync(string workspaceId, string collectionId, CancellationToken ct = default) =>
+        ReadAsync(c => Db.FirstAsync(c, null, CollectionSelectUncounted + " WHERE c.workspace_id = @w AND c.id = @id", ReadCollection, ct,
             ("w", workspaceId), ("id", collectionId)), ct);
 
     public Task<Page<CollectionRecord>> ListCollectionsAsync(string workspaceId, int page, int pageSize, CancellationToken ct = default)
