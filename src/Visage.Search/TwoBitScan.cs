@@ -103,11 +103,7 @@ internal static class TwoBitScan
                 sc += Avx2.MultiplyAddAdjacent(tc, ones);
                 sd += Avx2.MultiplyAddAdjacent(td, ones);
             }
-            // Reduce four 8-lane sums to four scalars with two rounds of pairwise adds.
-            var ab = Avx2.HorizontalAdd(sa, sb);
-            var cd = Avx2.HorizontalAdd(sc, sd);
-            var abcd = Avx2.HorizontalAdd(ab, cd);
-            (abcd.GetLower() + abcd.GetUpper()).StoreUnsafe(ref MemoryMarshal.GetReference(scores), (nuint)r);
+            Sums(sa, sb, sc, sd).StoreUnsafe(ref MemoryMarshal.GetReference(scores), (nuint)r);
         }
         return r;
     }
@@ -146,11 +142,16 @@ internal static class TwoBitScan
                 sc += Avx2.MultiplyAddAdjacent(tc, ones);
                 sd += Avx2.MultiplyAddAdjacent(td, ones);
             }
-            var ab = Avx2.HorizontalAdd(sa, sb);
-            var cd = Avx2.HorizontalAdd(sc, sd);
-            var abcd = Avx2.HorizontalAdd(ab, cd);
-            (abcd.GetLower() + abcd.GetUpper()).StoreUnsafe(ref out0, (nuint)(r * scoreStride));
+            Sums(sa, sb, sc, sd).StoreUnsafe(ref out0, (nuint)(r * scoreStride));
         }
+    }
+
+    /// <summary>Four 8-lane sums reduced to four scalars with two rounds of pairwise adds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> Sums(Vector256<int> a, Vector256<int> b, Vector256<int> c, Vector256<int> d)
+    {
+        var abcd = Avx2.HorizontalAdd(Avx2.HorizontalAdd(a, b), Avx2.HorizontalAdd(c, d));
+        return abcd.GetLower() + abcd.GetUpper();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

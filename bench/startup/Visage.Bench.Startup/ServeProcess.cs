@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Visage.Bench.Startup;
 
@@ -28,7 +27,7 @@ sealed class ServeProcess : IAsyncDisposable
     /// <param name="storeArgs">["--data", dir] or ["--store", connection string]</param>
     public static ServeProcess Start(string cliDll, string adminKey, IReadOnlyList<string> storeArgs)
     {
-        string url = $"http://127.0.0.1:{FreePort()}";
+        string url = $"http://127.0.0.1:{Visage.Testing.LoopbackPort.Free()}";
         var info = new ProcessStartInfo("dotnet", [cliDll, "serve", "--urls", url, .. storeArgs])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
@@ -137,12 +136,4 @@ sealed class ServeProcess : IAsyncDisposable
         Http.Dispose();
     }
 
-    static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

@@ -9,7 +9,7 @@ public sealed class HousekeepingOptions
     /// payment APIs do); later it is a new request.</summary>
     public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(24);
     /// <summary>Change-log rows are kept this long. An instance cut off from the store for longer can no longer catch
-    /// up from the log and reports not ready until restarted (a restart reloads its indexes from the store).</summary>
+    /// up from the log: it rebuilds its indexes from the store instead (see ChangeFollower).</summary>
     public TimeSpan ChangeRetention { get; set; } = TimeSpan.FromDays(7);
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
 }

@@ -423,15 +423,18 @@ public abstract partial class SqlFaceStore : IFaceStore, IChangeNotifications
         return key;
     }
 
+    /// <summary>Every vector of collection @c with its owner, in key order (the start-up load).</summary>
+    protected const string VectorsSql =
+        "SELECT r.ref_key, r.face_id, f.external_id, r.embedding FROM face_refs r JOIN faces f ON f.id = r.face_id " +
+        "WHERE r.collection_id = @c ORDER BY r.ref_key";
+
     public virtual async IAsyncEnumerable<StoredVector> StreamVectorsAsync(string collectionId, [EnumeratorCancellation] CancellationToken ct = default)
     {
         // An iterator cannot yield inside try/catch, so the rows are read on a reader opened (and its errors
         // translated) up front; the database hands them over as they are read, never all at once.
         var (connection, reader) = await ReadAsync(async c =>
         {
-            var cmd = Db.Command(c, null,
-                "SELECT r.ref_key, r.face_id, f.external_id, r.embedding FROM face_refs r JOIN faces f ON f.id = r.face_id " +
-                "WHERE r.collection_id = @c ORDER BY r.ref_key", ("c", collectionId));
+            var cmd = Db.Command(c, null, VectorsSql, ("c", collectionId));
             return (c, await cmd.ExecuteReaderAsync(ct));
         }, ct, keepOpen: true);
         await using var _ = connection;

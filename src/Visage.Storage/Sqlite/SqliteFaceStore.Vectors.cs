@@ -7,10 +7,6 @@ namespace Visage.Storage.Sqlite;
 
 public sealed partial class SqliteFaceStore
 {
-    const string VectorsSql =
-        "SELECT r.ref_key, r.face_id, f.external_id, r.embedding FROM face_refs r JOIN faces f ON f.id = r.face_id " +
-        "WHERE r.collection_id = ?1 ORDER BY r.ref_key";
-
     /// <summary>The start-up load reads every embedding of a collection (a million at the target size). Through
     /// ADO.NET each BLOB is first copied into a byte[] the reader caches, and every row costs several calls; reading
     /// the columns in place from SQLite's row buffer leaves one allocation per row, the float[] handed over. The
@@ -42,11 +38,13 @@ public sealed partial class SqliteFaceStore
         catch (Exception e)
         {
             connection?.Dispose();
-            if (e is SqliteException s)
-                throw Translate(s) ?? new StoreUnavailableException($"cannot read the SQLite database '{DatabasePath}': {s.Message}", s);
+            if (e is SqliteException s) throw ReadFailure(s);
             throw;
         }
     }
+
+    Exception ReadFailure(SqliteException e) =>
+        Translate(e) ?? new StoreUnavailableException($"cannot read the SQLite database '{DatabasePath}': {e.Message}", e);
 
     /// <summary>A prepared statement stepped by hand; owns the connection until disposed.</summary>
     sealed class VectorRows : IDisposable
@@ -64,7 +62,7 @@ public sealed partial class SqliteFaceStore
             this.store = store;
             this.connection = connection;
             Check(raw.sqlite3_prepare_v2(connection.Handle, VectorsSql, out statement));
-            try { Check(raw.sqlite3_bind_text(statement, 1, collectionId)); }
+            try { Check(raw.sqlite3_bind_text(statement, raw.sqlite3_bind_parameter_index(statement, "@c"), collectionId)); }
             catch { statement.Dispose(); throw; }
         }
 
@@ -91,7 +89,7 @@ public sealed partial class SqliteFaceStore
         {
             if (rc is raw.SQLITE_OK or raw.SQLITE_ROW or raw.SQLITE_DONE) return;
             var e = new SqliteException(raw.sqlite3_errmsg(connection.Handle).utf8_to_string(), rc, raw.sqlite3_extended_errcode(connection.Handle));
-            throw store.Translate(e) ?? (Exception)new StoreUnavailableException($"cannot read the SQLite database '{store.DatabasePath}': {e.Message}", e);
+            throw store.ReadFailure(e);
         }
 
         public void Dispose()

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Visage.Service;
 
@@ -33,7 +32,7 @@ public sealed class ChildServer : IAsyncDisposable
     public async Task StartAsync(TimeSpan? timeout = null)
     {
         if (_process is { HasExited: false }) throw new InvalidOperationException("Already running.");
-        BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+        BaseAddress = new Uri($"http://127.0.0.1:{Visage.Testing.LoopbackPort.Free()}");
         var cli = Path.Combine(AppContext.BaseDirectory, "visage.dll");
         var info = new ProcessStartInfo("dotnet")
         {
@@ -83,12 +82,6 @@ public sealed class ChildServer : IAsyncDisposable
         _process = null;
     }
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public ValueTask DisposeAsync()
     {

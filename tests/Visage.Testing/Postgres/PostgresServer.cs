@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 using Xunit;
@@ -45,7 +44,7 @@ public sealed class PostgresServer : IAsyncLifetime
         // The free port can be taken by someone else between probing and binding: retry on a new one.
         for (int attempt = 1; ; attempt++)
         {
-            Port = FreePort();
+            Port = LoopbackPort.Free();
             AdminConnectionString = $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Timeout=5;Pooling=false";
             try
             {
@@ -140,14 +139,6 @@ public sealed class PostgresServer : IAsyncLifetime
         if (dataRoot is not null && Directory.Exists(dataRoot)) Directory.Delete(dataRoot, recursive: true);
     }
 
-    static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     static Process Start(string file, IReadOnlyList<string> args, bool asSystemUser, System.Text.StringBuilder? stderr = null)
     {
